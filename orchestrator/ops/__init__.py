@@ -1,0 +1,22 @@
+"""Numpy kernels of TF ops, grouped by family. Importing this package registers them all.
+
+Each family module is listed here explicitly; adding a family means adding a line.
+"""
+from importlib import import_module
+
+FAMILIES = [
+    "math_ops",          # elementwise, reductions, matmul, comparisons, casts
+    "array_ops",         # shapes, reshape/slice/concat/gather/pad/transpose, identity
+    "nn_ops",            # conv, pooling, batch norm, activations, softmax losses
+    "state_ops",         # ref and resource variables, assign*, scatter*
+    "training_ops",      # Apply*/ResourceApply*/ResourceSparseApply* optimizers
+    "random_ops",        # Philox-exact RandomUniform/Normal/TruncatedNormal/UniformInt
+    "summary_ops",       # ScalarSummary, HistogramSummary, MergeSummary
+    "io_ops",            # SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename, string ops
+    "control_flow_ops",  # v1 frames: Enter/Exit/Switch/Merge/NextIteration/LoopCond, Assert, NoOp
+    "functional_ops",    # v2: While/If/PartitionedCall over the function library
+    "collection_ops",    # TensorArray*V3, Stack*V2, TensorList*
+]
+
+for _name in FAMILIES:
+    import_module(f"orchestrator.ops.{_name}")
