@@ -1,0 +1,174 @@
+"""The YAML job configuration: schema, defaults and validation.
+
+A job resumes one training run: import the meta graph, restore the latest checkpoint,
+run the train op for ``train.steps`` steps feeding the configured inputs, and save
+every ``checkpoint.save_every_steps`` steps. Every key is documented in the README's
+config reference; unknown keys are errors (a typo must not silently use a default).
+
+    job = load_config("configs/mlp_sgd.yaml")
+    job.train.steps   # -> 20
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orchestrator import storage
+from orchestrator.errors import InvalidArgumentError, suggest
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    meta_graph: str                       # path or URL of the .meta file
+    clear_devices: bool = False           # drop every device field on import
+    import_scope: str | None = None       # prefix for every imported name
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointConfig:
+    restore_from: str | None = None       # checkpoint prefix, or a directory with a `checkpoint` file
+    save_dir: str | None = None           # where new checkpoints go (default: no saves)
+    save_prefix: str = "model.ckpt"       # file name prefix inside save_dir
+    save_every_steps: int = 0             # 0: save only at the end
+    max_to_keep: int = 5
+    keep_checkpoint_every_n_hours: float = 10000.0
+    storage_options: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedsConfig:
+    file: str | None = None               # npz with arrays `feed/<step>/<tensor name>`
+    cycle: bool = True                    # wrap around when steps exceed the recorded ones
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 1
+    train_op: str | None = None           # default: first entry of the `train_op` collection
+    fetches: tuple[str, ...] = ()         # tensors printed every `log_every_steps`
+    log_every_steps: int = 1
+    feeds: FeedsConfig = FeedsConfig()
+
+
+@dataclasses.dataclass(frozen=True)
+class JobConfig:
+    model: ModelConfig
+    checkpoint: CheckpointConfig = CheckpointConfig()
+    train: TrainConfig = TrainConfig()
+    name: str = "job"
+    source: str = "<dict>"                # the file the config came from, for messages
+
+
+_SECTIONS = {"model": ModelConfig, "checkpoint": CheckpointConfig, "train": TrainConfig}
+
+
+def load_config(path: str) -> JobConfig:
+    """Read and validate a YAML job file (local path or URL).
+
+    Relative paths inside the file are resolved against the file's directory,
+    so a config and its data can move together.
+    """
+    try:
+        raw = yaml.safe_load(storage.read_bytes(path))
+    except yaml.YAMLError as exc:
+        raise InvalidArgumentError(f"{path}: not valid YAML: {exc}") from None
+    base = str(Path(path).parent) if "://" not in path else None
+    return parse_config(raw, source=path, base_dir=base)
+
+
+def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) -> JobConfig:
+    if not isinstance(raw, dict):
+        raise InvalidArgumentError(f"{source}: expected a mapping at the top level, found {type(raw).__name__}")
+    _check_keys(raw, {"name", *_SECTIONS}, source, "")
+    if "model" not in raw:
+        raise InvalidArgumentError(f"{source}: missing required section 'model' (with 'meta_graph')")
+    model = _build(ModelConfig, raw["model"], source, "model")
+    ckpt = _build(CheckpointConfig, _section(raw, "checkpoint"), source, "checkpoint")
+    train_raw = _section(raw, "train")
+    if isinstance(train_raw, dict):
+        train_raw = dict(train_raw)
+        feeds_raw = _section(train_raw, "feeds")
+        train_raw.pop("feeds", None)
+    else:
+        feeds_raw = {}
+    feeds = _build(FeedsConfig, feeds_raw, source, "train.feeds")
+    train = _build(TrainConfig, train_raw, source, "train", feeds=feeds)
+    if base_dir is not None:
+        model = dataclasses.replace(model, meta_graph=_resolve(model.meta_graph, base_dir))
+        ckpt = dataclasses.replace(ckpt, restore_from=_resolve(ckpt.restore_from, base_dir),
+                                   save_dir=_resolve(ckpt.save_dir, base_dir))
+        feeds = dataclasses.replace(feeds, file=_resolve(feeds.file, base_dir))
+        train = dataclasses.replace(train, feeds=feeds)
+    for key, value in (("train.steps", train.steps), ("train.log_every_steps", train.log_every_steps),
+                       ("checkpoint.max_to_keep", ckpt.max_to_keep)):
+        if value < 0:
+            raise InvalidArgumentError(f"{source}: {key} must be >= 0, found {value}")
+    if ckpt.save_every_steps < 0:
+        raise InvalidArgumentError(f"{source}: checkpoint.save_every_steps must be >= 0, found {ckpt.save_every_steps}")
+    return JobConfig(model=model, checkpoint=ckpt, train=train, name=str(raw.get("name", "job")), source=source)
+
+
+def _section(raw: dict, key: str) -> Any:
+    """A section's raw value; an absent or empty (``key:``) section means all defaults."""
+    value = raw.get(key)
+    return {} if value is None else value
+
+
+def _resolve(path: str | None, base_dir: str) -> str | None:
+    if path is None or "://" in path or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(base_dir, path))
+
+
+def _check_keys(raw: dict, allowed: set[str], source: str, section: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            where = f"{section}.{key}" if section else key
+            raise InvalidArgumentError(f"{source}: unknown key {where!r}.{suggest(str(key), allowed)} "
+                                       f"Allowed here: {', '.join(sorted(allowed))}")
+
+
+def _build(cls: type, raw: Any, source: str, section: str, **extra: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise InvalidArgumentError(f"{source}: section {section!r} must be a mapping, found {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(raw, set(fields) - set(extra), source, section)
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        values[name] = _coerce(value, fields[name], source, f"{section}.{name}")
+    missing = [f.name for f in fields.values()
+               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               and f.name not in values and f.name not in extra]
+    if missing:
+        raise InvalidArgumentError(f"{source}: section {section!r} is missing required key(s) {', '.join(missing)}")
+    return cls(**values, **extra)
+
+
+def _coerce(value: Any, field: dataclasses.Field, source: str, where: str) -> Any:
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+    ok: bool
+    if kind.startswith("bool"):
+        ok = isinstance(value, bool)
+    elif kind.startswith("int"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind.startswith("float"):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif kind.startswith("str"):
+        ok = isinstance(value, str) or (value is None and "None" in kind)
+    elif kind.startswith("tuple"):
+        if isinstance(value, str):
+            value = [value]
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    elif kind.startswith("dict"):
+        ok = isinstance(value, dict)
+    else:
+        ok = True
+    if not ok:
+        raise InvalidArgumentError(f"{source}: {where} expected {kind}, found {value!r} ({type(value).__name__})")
+    return value
