@@ -1,0 +1,178 @@
+"""``orchestrator inspect PATH [--json]``: what is in a meta graph or a checkpoint.
+
+For a meta graph (``.meta``, ``.pbtxt``, any fsspec URL): op counts by type, devices
+with node counts, collections and their sizes, variables, the saver_def, and the op
+types orchestrator has no kernel for (with the nodes that use them) — the first thing
+to look at before resuming a run. For a checkpoint prefix: its variables.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from orchestrator import storage
+from orchestrator.errors import NotFoundError, OrchestratorError
+
+META_SUFFIXES = (".meta", ".pbtxt", ".meta.txt", ".pb")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("inspect", help="show what a meta graph file or checkpoint prefix holds",
+                                   description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="meta graph file (.meta/.pbtxt) or checkpoint prefix; local path or URL")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = inspect_path(args.path)
+    print(json.dumps(report, indent=1, sort_keys=True) if args.json else render(report))
+    return 0
+
+
+def inspect_path(path: str) -> dict[str, Any]:
+    if path.endswith(META_SUFFIXES):
+        return inspect_meta_graph(path)
+    if storage.exists(path + ".index"):
+        return inspect_checkpoint(path)
+    if storage.exists(path):
+        return inspect_meta_graph(path)
+    raise NotFoundError(f"{path}: no such meta graph file, and no checkpoint prefix either "
+                        f"({path}.index does not exist)")
+
+
+def inspect_meta_graph(path: str) -> dict[str, Any]:
+    from orchestrator.graph.load import import_meta_graph
+    from orchestrator.graph.model import Graph
+
+    graph = Graph()
+    with graph.as_default():
+        saver = import_meta_graph(path)
+    ops = graph.get_operations()
+    saver_def = getattr(saver, "saver_def", saver)
+    return {
+        "kind": "meta_graph",
+        "path": path,
+        "num_ops": len(ops),
+        "op_counts": dict(Counter(op.type for op in ops).most_common()),
+        "devices": _devices(graph),
+        "collections": {key: len(graph.get_collection(key)) for key in sorted(graph.get_all_collection_keys())},
+        "variables": [_variable_row(v) for v in graph.get_collection("variables")],
+        "saver_def": _saver_def_dict(saver_def),
+        "functions": sorted(graph.function_library),
+        "unsupported_ops": _unsupported(ops),
+    }
+
+
+def _devices(graph: Any) -> dict[str, int]:
+    try:
+        from orchestrator.graph.devices import devices_used
+    except ImportError:
+        return dict(Counter(op.device for op in graph.get_operations()).most_common())
+    used = devices_used(graph)
+    if isinstance(used, dict):
+        return {str(k): int(v) for k, v in used.items()}
+    return dict(Counter(str(d) for d in used))
+
+
+def _variable_row(var: Any) -> dict[str, Any]:
+    shape = var.shape
+    return {"name": var.name, "dtype": var.dtype.tf_name, "shape": None if shape is None else list(shape),
+            "device": var.device, "initializer": var.variable_def.initializer_name,
+            "kind": "resource" if var.is_resource else "ref", "trainable": var.trainable}
+
+
+def _saver_def_dict(saver_def: Any) -> dict[str, Any] | None:
+    if saver_def is None:
+        return None
+    return {"filename_tensor_name": saver_def.filename_tensor_name,
+            "save_tensor_name": saver_def.save_tensor_name,
+            "restore_op_name": saver_def.restore_op_name,
+            "max_to_keep": saver_def.max_to_keep, "sharded": saver_def.sharded,
+            "keep_checkpoint_every_n_hours": saver_def.keep_checkpoint_every_n_hours,
+            "version": "V2" if saver_def.version == 2 else "V1"}
+
+
+def _unsupported(ops: Sequence[Any]) -> dict[str, Any]:
+    """Op types without a kernel → the nodes using them; {"error": ...} if kernels cannot load."""
+    try:
+        from orchestrator.ops.registry import has_kernel
+        missing: dict[str, list[str]] = {}
+        for op in ops:
+            if not has_kernel(op.type):
+                missing.setdefault(op.type, []).append(op.name)
+    except ImportError as exc:
+        return {"error": f"kernel registry not available: {exc}"}
+    return dict(sorted(missing.items()))
+
+
+def inspect_checkpoint(prefix: str) -> dict[str, Any]:
+    try:
+        from orchestrator.checkpoint.reader import list_variables, load_checkpoint
+    except ImportError as exc:
+        raise OrchestratorError(f"{prefix}: is a checkpoint prefix, but checkpoint reading is not "
+                                f"available in this build ({exc})") from None
+    dtypes = load_checkpoint(prefix).get_variable_to_dtype_map()
+    rows = [{"name": name, "shape": list(shape), "dtype": getattr(dtypes.get(name), "tf_name", str(dtypes.get(name)))}
+            for name, shape in list_variables(prefix)]
+    return {"kind": "checkpoint", "path": prefix, "variables": rows}
+
+
+# ------------------------------------------------------------------------ text output
+
+def render(report: dict[str, Any]) -> str:
+    out: list[str] = []
+    if report["kind"] == "checkpoint":
+        out.append(f"checkpoint {report['path']}: {len(report['variables'])} variables")
+        out.append(_table(["name", "dtype", "shape"],
+                          [[v["name"], v["dtype"], _shape(v["shape"])] for v in report["variables"]]))
+        return "\n".join(out)
+    out.append(f"meta graph {report['path']}: {report['num_ops']} ops")
+    out += ["", "op types:", _table(["op type", "count"], [[k, v] for k, v in report["op_counts"].items()])]
+    out += ["", "devices:", _table(["device", "nodes"], [[k or "(none)", v] for k, v in report["devices"].items()])]
+    out += ["", "collections:", _table(["collection", "items"], [[k, v] for k, v in report["collections"].items()])]
+    out += ["", "variables:", _table(
+        ["name", "dtype", "shape", "kind", "device", "initializer"],
+        [[v["name"], v["dtype"], _shape(v["shape"]), v["kind"], v["device"] or "(none)", v["initializer"]]
+         for v in report["variables"]])]
+    saver = report["saver_def"]
+    out += ["", "saver_def:", _table(["field", "value"], [[k, v] for k, v in saver.items()]) if saver else "  (none)"]
+    if report["functions"]:
+        out += ["", f"functions: {', '.join(report['functions'])}"]
+    unsupported = report["unsupported_ops"]
+    out.append("")
+    if "error" in unsupported:
+        out.append(f"op types without a kernel: unknown ({unsupported['error']})")
+    elif unsupported:
+        out += ["op types without a kernel:", _table(
+            ["op type", "nodes"], [[k, _names(v)] for k, v in unsupported.items()])]
+    else:
+        out.append("op types without a kernel: none")
+    return "\n".join(out)
+
+
+def _shape(shape: list | None) -> str:
+    return "<unknown>" if shape is None else "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _names(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    if not rows:
+        return "  (none)"
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run(argparse.Namespace(path=sys.argv[1], json="--json" in sys.argv)))
