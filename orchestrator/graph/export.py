@@ -143,7 +143,10 @@ def _add_collection(meta: Any, key: str, items: list[Any], scope: str) -> None:
                 rename_proto_names(copy, strip, strip)
             col.bytes_list.value.append(copy.SerializeToString(deterministic=True))
     else:
-        col.bytes_list.value.extend(i.encode() if isinstance(i, str) else bytes(i) for i in items)
+        # Import prefixed these with the scope (as TF does); export takes it off again.
+        values = [i.encode() if isinstance(i, str) else bytes(i) for i in items]
+        prefix = (scope + "/").encode()
+        col.bytes_list.value.extend(v[len(prefix):] if scope and v.startswith(prefix) else v for v in values)
 
 
 def _kind(item: Any) -> str | None:

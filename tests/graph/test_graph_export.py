@@ -1,0 +1,119 @@
+"""export_meta_graph: round trips by meaning, scopes, and real TF importing our file to keep training."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from google.protobuf import text_format
+
+from graph_helpers import FIXTURES, TRAIN_META, elem, nodes_view
+from orchestrator.graph.export import export_meta_graph
+from orchestrator.graph.load import import_meta_graph
+from orchestrator.graph.meta_io import read_meta_graph
+from orchestrator.graph.model import Graph
+
+
+def _imported(source=str(TRAIN_META), **kwargs):
+    graph = Graph()
+    with graph.as_default():
+        saver = import_meta_graph(source, **kwargs)
+    return graph, getattr(saver, "saver_def", saver)
+
+
+def _meaning(graph: Graph):
+    return (nodes_view(graph), [n.attr for n in graph.as_graph_def().node],
+            {k: [elem(x) for x in graph.get_collection(k)] for k in graph.get_all_collection_keys()},
+            sorted(graph.function_library))
+
+
+def test_import_export_import_equals_import():
+    graph, saver_def = _imported()
+    meta = export_meta_graph(graph=graph, saver_def=saver_def)
+    again, saver_def2 = _imported(meta)
+    assert _meaning(again) == _meaning(graph)
+    assert saver_def2 == saver_def
+    original = read_meta_graph(str(TRAIN_META))
+    assert {op.name for op in meta.meta_info_def.stripped_op_list.op} == {
+        op.name for op in original.meta_info_def.stripped_op_list.op}
+    for key, col in original.collection_def.items():
+        assert meta.collection_def[key] == col, key
+
+
+def test_written_binary_and_text(tmp_path):
+    graph, saver_def = _imported()
+    export_meta_graph(str(tmp_path / "m.meta"), graph=graph, saver_def=saver_def)
+    export_meta_graph(str(tmp_path / "m.pbtxt"), graph=graph, saver_def=saver_def, as_text=True)
+    assert text_format.Parse((tmp_path / "m.pbtxt").read_text(), type(read_meta_graph(str(TRAIN_META)))())
+    assert _meaning(_imported(str(tmp_path / "m.meta"))[0]) == _meaning(graph)
+    assert _meaning(_imported(str(tmp_path / "m.pbtxt"))[0]) == _meaning(graph)
+
+
+def test_export_scope_strips_and_reimports_under_new_scope():
+    graph, saver_def = _imported(import_scope="tower")
+    meta = export_meta_graph(graph=graph, export_scope="tower", saver_def=saver_def)
+    assert meta.saver_def.restore_op_name == "save/restore_all"
+    assert all(not n.name.startswith("tower/") for n in meta.graph_def.node)
+    plain, _ = _imported()
+    assert _meaning(_imported(meta)[0]) == _meaning(plain)
+    moved, moved_saver = _imported(meta, import_scope="other")
+    assert moved_saver.restore_op_name == "other/save/restore_all"
+    assert moved.get_collection("variables")[0].name == "other/w:0"
+
+
+def test_export_scope_with_outside_input_is_an_error():
+    graph, _ = _imported()
+    with graph.as_default():
+        import_meta_graph(str(TRAIN_META), import_scope="t", input_map={"x:0": graph.get_tensor_by_name("x:0")})
+    from orchestrator.errors import InvalidArgumentError
+    with pytest.raises(InvalidArgumentError, match="export_scope 't': node 't/MatMul' has input 'x' outside"):
+        export_meta_graph(graph=graph, export_scope="t")
+
+
+def test_clear_devices_and_strip_default_attrs():
+    graph, saver_def = _imported()
+    meta = export_meta_graph(graph=graph, clear_devices=True, strip_default_attrs=True, saver_def=saver_def)
+    assert all(n.device == "" for n in meta.graph_def.node)
+    assert meta.meta_info_def.stripped_default_attrs
+    matmul = next(n for n in meta.graph_def.node if n.name == "MatMul")
+    assert "transpose_a" not in matmul.attr   # default False is stripped
+    full = next(n for n in graph.as_graph_def().node if n.name == "MatMul")
+    assert "transpose_a" in full.attr
+    # Imports restore the defaults, so the meaning is unchanged.
+    stripped_back = _imported(meta)[0]
+    assert [n.attr for n in stripped_back.as_graph_def().node] == [n.attr for n in graph.as_graph_def().node]
+
+
+def test_collection_list_limits_collections():
+    graph, _ = _imported()
+    meta = export_meta_graph(graph=graph, collection_list=["train_op", "variables"])
+    assert sorted(meta.collection_def) == ["train_op", "variables"]
+
+
+@pytest.mark.tf
+def test_real_tf_imports_our_export_and_trains(tmp_path, run_tf):
+    graph, saver_def = _imported()
+    export_meta_graph(str(tmp_path / "ours.meta"), graph=graph, saver_def=saver_def)
+    for f in (FIXTURES / "train").glob("model.ckpt-3*"):
+        shutil.copy(f, tmp_path / f.name)
+    code = """
+import json, sys
+import tensorflow as tf
+v1 = tf.compat.v1
+v1.disable_eager_execution()
+v1.disable_control_flow_v2()
+d = sys.argv[1]
+with tf.Graph().as_default():
+    saver = v1.train.import_meta_graph(d + "/ours.meta", clear_devices=True)
+    with v1.Session() as sess:
+        saver.restore(sess, d + "/model.ckpt-3")
+        before = sess.run("global_step/Read/ReadVariableOp:0")
+        sess.run(v1.get_collection("train_op")[0])
+        after = sess.run("global_step/Read/ReadVariableOp:0")
+        saver.save(sess, d + "/model.ckpt", global_step=int(after))
+        print(json.dumps({"before": int(before), "after": int(after),
+                          "vars": [v.name for v in v1.global_variables()]}))
+"""
+    result = json.loads(run_tf(code, str(tmp_path)).strip().splitlines()[-1])
+    assert result == {"before": 3, "after": 4, "vars": ["w:0", "b:0", "global_step:0", "w/Momentum:0", "b/Momentum:0"]}
+    assert (tmp_path / "model.ckpt-4.index").exists()
