@@ -9,6 +9,7 @@ Writes tests/fixtures/graph/:
                                         a queue runner, number/string collections; saved after 3 steps
   train/tf_view.json                    TF's view after import_meta_graph for several
                                         (import_scope, clear_devices) cases and double imports
+  tensor_protos.json                    TensorProtos made by TF and the arrays TF decodes them to
   graph_def.pb                          a bare GraphDef (wrong input on purpose)
   saved_model/saved_model.pb            a SavedModel (wrong input on purpose)
 """
@@ -24,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 v1 = tf.compat.v1
@@ -120,6 +122,60 @@ def save_train(graph: tf.Graph, out: Path) -> None:
     (out / "checkpoint").unlink()   # holds absolute paths of this machine
 
 
+def tensor_cases() -> dict:
+    """TensorProtos made by TF (packed and typed-field forms) and the arrays TF decodes them to."""
+    from tensorflow.core.framework import tensor_pb2
+    make = tf.make_tensor_proto
+    protos = {
+        "float32_packed": make(np.arange(6, dtype=np.float32).reshape(2, 3)),
+        "float32_broadcast": make(1.5, dtype=tf.float32, shape=[2, 3]),
+        "float64": make(np.array([1e-300, -2.5, 3.0])),
+        "half": make(np.array([0.5, -1.25, 65504.0], dtype=np.float16)),
+        "half_broadcast": make(np.float16(2.0), shape=[2, 2]),
+        "bfloat16": make(np.array([1.0, -3.5, 0.125], dtype=tf.bfloat16.as_numpy_dtype)),
+        "int8": make(np.array([-128, 0, 127], dtype=np.int8)),
+        "uint8": make(np.array([0, 255], dtype=np.uint8)),
+        "int16": make(np.array([-5, 7], dtype=np.int16)),
+        "uint16": make(np.array([65535, 1], dtype=np.uint16)),
+        "int32_scalar": make(np.int32(-7)),
+        "int64": make(np.array([2**62, -1], dtype=np.int64)),
+        "uint32": make(np.array([2**32 - 1], dtype=np.uint32)),
+        "uint64": make(np.array([2**64 - 1], dtype=np.uint64)),
+        "bool": make(np.array([True, False, True])),
+        "complex64": make(np.array([1 + 2j, -3.5j], dtype=np.complex64)),
+        "complex128": make(np.array([[1 - 1j]], dtype=np.complex128)),
+        "string": make(np.array([b"a", b"", b"\x00\xff"], dtype=object)),
+        "string_broadcast": make(b"fill", shape=[3]),
+        "empty_float": make(np.zeros((0, 3), dtype=np.float32)),
+    }
+    # Typed fields shorter than the shape: TF repeats the last value; none means zeros.
+    partial = tensor_pb2.TensorProto(dtype=tf.float32.as_datatype_enum, float_val=[1.0, 2.0])
+    partial.tensor_shape.dim.add().size = 4
+    protos["float32_partial"] = partial
+    zeros = tensor_pb2.TensorProto(dtype=tf.int32.as_datatype_enum)
+    zeros.tensor_shape.dim.add().size = 3
+    protos["int32_no_values"] = zeros
+    half_typed = tensor_pb2.TensorProto(dtype=tf.float16.as_datatype_enum, half_val=[0x3C00, 0xC000])
+    half_typed.tensor_shape.dim.add().size = 3
+    protos["half_typed"] = half_typed
+    bf_typed = tensor_pb2.TensorProto(dtype=tf.bfloat16.as_datatype_enum, half_val=[0x3F80])
+    bf_typed.tensor_shape.dim.add().size = 2
+    protos["bfloat16_typed"] = bf_typed
+
+    out = {}
+    for name, proto in protos.items():
+        arr = tf.make_ndarray(proto)
+        if arr.dtype == object:
+            values = [v.hex() for v in arr.reshape(-1)]
+        elif arr.dtype.kind == "c":
+            values = [[float(v.real), float(v.imag)] for v in arr.reshape(-1)]
+        else:
+            values = [v.item() if arr.dtype.kind in "iub" else float(v) for v in arr.reshape(-1)]
+        out[name] = {"proto": proto.SerializeToString().hex(), "dtype": tf.as_dtype(proto.dtype).name,
+                     "shape": list(arr.shape), "values": values}
+    return out
+
+
 def main() -> int:
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -132,6 +188,7 @@ def main() -> int:
     views = {case: tf_view(train_dir / "model.meta", scopes, clear) for case, scopes, clear in CASES}
     (train_dir / "tf_view.json").write_text(json.dumps(views, sort_keys=True))
 
+    (OUT / "tensor_protos.json").write_text(json.dumps(tensor_cases(), indent=1, sort_keys=True))
     (OUT / "graph_def.pb").write_bytes(graph.as_graph_def().SerializeToString())
     with tf.Graph().as_default():
         builder_dir = OUT / "saved_model"
