@@ -23,7 +23,9 @@ from orchestrator.graph import attrs as attr_codec
 from orchestrator.graph import names as naming
 from orchestrator.graph import op_defs as opdefs
 from orchestrator.graph.collections import GraphKeys, VariableInfo  # noqa: F401  (re-exported)
-from orchestrator.protos import graph_pb2, node_def_pb2, versions_pb2
+from orchestrator.protos import graph_pb2, node_def_pb2
+
+VersionDef = type(graph_pb2.GraphDef().versions)   # found via GraphDef: no module-name assumption
 
 
 class Tensor:
@@ -145,7 +147,7 @@ class Graph:
         self._collections: dict[str, list[Any]] = {}
         self.function_library: dict[str, Any] = {}   # name -> FunctionDef
         self.gradient_defs: dict[str, str] = {}      # function name -> gradient function name
-        self.versions = versions_pb2.VersionDef()
+        self.versions = VersionDef()
         self._op_defs: dict[str, Any] = {}           # from imported stripped_op_lists
         self._unique = naming.UniqueNames()
         self._consumers: dict[tuple[str, int], list[Operation]] | None = None
@@ -290,7 +292,7 @@ class Graph:
         ops = dict(self._ops)
         collections = {k: list(v) for k, v in self._collections.items()}
         functions, gradients = dict(self.function_library), dict(self.gradient_defs)
-        op_defs, versions = dict(self._op_defs), versions_pb2.VersionDef()
+        op_defs, versions = dict(self._op_defs), VersionDef()
         versions.CopyFrom(self.versions)
         unique = copy.deepcopy(self._unique)
         try:
