@@ -1,0 +1,289 @@
+"""Tensor-bundle (TF V2 checkpoint) I/O as the Saver and the io kernels sequence it.
+
+The Saver's commit protocol needs the writes split into steps it can order: each
+data shard (:func:`write_data_shard`), then the index (:func:`write_index`). Restores
+need :func:`read_tensors` (whole tensors or slices, crc-checked, ranges read in
+parallel threads).
+
+Interim note: the project's format layer (``checkpoint/sstable.py``, ``bundle.py``,
+``reader.py``, ``writer.py``, ``plan.py``, ``read.py``) was not in the checkout when
+this module was written, so the table and entry codecs it needs live in
+:mod:`orchestrator.checkpoint.table` and :mod:`orchestrator.checkpoint.tensor_codec`.
+Every caller goes through the functions here, so switching to the format layer's
+reader/plan means changing only this module.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from orchestrator import storage
+from orchestrator.checkpoint import files, table, tensor_codec
+from orchestrator.checkpoint.mapping import SliceSpec
+from orchestrator.errors import DataLossError, InvalidArgumentError, NotFoundError, suggest
+
+Item = tuple[str, str, np.ndarray]      # (key, shape_and_slices spec or "", value)
+
+
+def _pb2() -> Any:
+    from orchestrator.protos import tensor_bundle_pb2
+    return tensor_bundle_pb2
+
+
+# ----------------------------------------------------------------------- writing
+
+@dataclasses.dataclass
+class ShardResult:
+    """What one written data shard contributes to the index."""
+
+    shard_id: int
+    entries: dict[bytes, Any]                    # index key -> BundleEntryProto
+    sliced: dict[str, tuple[Any, tuple, list]]   # full name -> (dtype, full shape, [SliceSpec])
+
+
+def write_data_shard(prefix: str, shard_id: int, num_shards: int, items: Sequence[Item],
+                     **storage_options: Any) -> ShardResult:
+    """Write ``PREFIX.data-<shard_id>-of-<num_shards>`` holding ``items`` (sorted by key, like TF)."""
+    pb2 = _pb2()
+    chunks: list[bytes | memoryview] = []
+    offset = 0
+    result = ShardResult(shard_id, {}, {})
+    for key, spec, value in sorted(items, key=lambda it: (it[0], it[1])):
+        value = np.asarray(value)
+        payload, crc = tensor_codec.encode(value, f"{prefix} tensor {key!r}")
+        entry = pb2.BundleEntryProto(dtype=tensor_codec.dtype_enum(value, key), shard_id=shard_id,
+                                     offset=offset, size=len(payload), crc32c=crc)
+        slice_spec = SliceSpec.parse(spec, f"{prefix} tensor {key!r}")
+        if slice_spec is None:
+            entry.shape.CopyFrom(tensor_codec.shape_proto(value.shape))
+            index_key = key.encode("utf-8")
+        else:
+            if tuple(value.shape) != slice_spec.shape:
+                raise InvalidArgumentError(f"{prefix}: slice {spec!r} of {key!r} has shape {slice_spec.shape} "
+                                           f"but the value has shape {tuple(value.shape)}")
+            entry.shape.CopyFrom(tensor_codec.shape_proto(value.shape))
+            index_key = table.encode_slice_key(key, slice_spec.extents)
+            dtype, full, specs = result.sliced.setdefault(key, (entry.dtype, slice_spec.full_shape, []))
+            if full != slice_spec.full_shape or dtype != entry.dtype:
+                raise InvalidArgumentError(f"{prefix}: slices of {key!r} disagree on full shape or dtype")
+            specs.append(slice_spec)
+        if index_key in result.entries:
+            raise InvalidArgumentError(f"{prefix}: tensor {key!r} {spec!r} is saved twice")
+        result.entries[index_key] = entry
+        chunks.append(payload)
+        offset += len(payload)
+    storage.write_bytes(files.data_filename(prefix, shard_id, num_shards), b"".join(chunks), **storage_options)
+    return result
+
+
+def build_index_bytes(shards: Iterable[ShardResult], num_shards: int) -> bytes:
+    """The ``.index`` table: header under ``""``, then every entry in key order."""
+    pb2 = _pb2()
+    header = pb2.BundleHeaderProto(num_shards=num_shards, endianness=pb2.BundleHeaderProto.LITTLE)
+    header.version.producer = 1
+    entries: dict[bytes, Any] = {}
+    sliced: dict[str, tuple[Any, tuple, list]] = {}
+    for shard in shards:
+        for key, entry in shard.entries.items():
+            if key in entries:
+                raise InvalidArgumentError(f"checkpoint key {key!r} written by two shards")
+            entries[key] = entry
+        for name, (dtype, full, specs) in shard.sliced.items():
+            sliced.setdefault(name, (dtype, full, []))[2].extend(specs)
+    for name, (dtype, full, specs) in sliced.items():
+        full_entry = pb2.BundleEntryProto(dtype=dtype)
+        full_entry.shape.CopyFrom(tensor_codec.shape_proto(full))
+        for spec in sorted(specs, key=lambda s: s.extents):
+            proto = full_entry.slices.add()
+            for start, length in spec.extents:
+                extent = proto.extent.add()
+                extent.start = start
+                if length >= 0:
+                    extent.length = length
+        entries[name.encode("utf-8")] = full_entry
+    rows = [(b"", header.SerializeToString())]
+    rows += [(k, entries[k].SerializeToString()) for k in sorted(entries)]
+    return table.build_table(rows)
+
+
+def write_index(prefix: str, shards: Iterable[ShardResult], num_shards: int, **storage_options: Any) -> None:
+    storage.write_bytes(files.index_filename(prefix), build_index_bytes(shards, num_shards), **storage_options)
+
+
+def write_checkpoint(prefix: str, shard_items: Sequence[Sequence[Item]], **storage_options: Any) -> None:
+    """Data shards then index, without the Saver's commit protocol (the SaveV2 kernel's job)."""
+    num = len(shard_items)
+    results = [write_data_shard(prefix, i, num, items, **storage_options) for i, items in enumerate(shard_items)]
+    write_index(prefix, results, num, **storage_options)
+
+
+# ----------------------------------------------------------------------- reading
+
+@dataclasses.dataclass
+class Index:
+    prefix: str
+    header: Any
+    entries: dict[bytes, Any]
+
+    def names(self) -> list[str]:
+        return sorted(k.decode("utf-8", "replace") for k in self.entries if k and not k.startswith(b"\x00"))
+
+    def entry(self, name: str) -> Any:
+        found = self.entries.get(name.encode("utf-8"))
+        if found is None or not name:
+            raise NotFoundError(f"key {name!r} not found in checkpoint {self.prefix}.{suggest(name, self.names())}")
+        return found
+
+
+def read_index(prefix: str, **storage_options: Any) -> Index:
+    path = files.index_filename(prefix)
+    try:
+        data = storage.read_bytes(path, **storage_options)
+    except NotFoundError:
+        raise NotFoundError(f"{prefix} is not a checkpoint: {path} does not exist") from None
+    rows = table.read_table(data, path)
+    pb2 = _pb2()
+    entries: dict[bytes, Any] = {}
+    header = None
+    for key, value in rows:
+        proto = pb2.BundleHeaderProto() if key == b"" else pb2.BundleEntryProto()
+        try:
+            proto.ParseFromString(value)
+        except Exception:      # protobuf's DecodeError has no stable import path across versions
+            raise DataLossError(f"{path}: entry {key!r} is not a valid bundle proto") from None
+        if key == b"":
+            header = proto
+        else:
+            entries[key] = proto
+    if header is None:
+        raise DataLossError(f"{path}: no bundle header (key '') in the index")
+    if header.endianness != pb2.BundleHeaderProto.LITTLE:
+        raise DataLossError(f"{path}: big-endian checkpoints are not supported")
+    return Index(prefix, header, entries)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Range:
+    key: bytes
+    entry: Any
+    path: str
+
+
+def _ranges_for(index: Index, name: str, spec: str) -> tuple[list[_Range], Any, tuple]:
+    """Entries to read for ``name`` (whole or sliced), the dtype and the full shape."""
+    entry = index.entry(name)
+    full = tuple(d.size for d in entry.shape.dim)
+    num = index.header.num_shards
+    if not entry.slices:
+        return [_Range(name.encode("utf-8"), entry, files.data_filename(index.prefix, entry.shard_id, num))], \
+            entry.dtype, full
+    out = []
+    for proto in entry.slices:
+        extents = tuple((e.start, e.length if e.HasField("length") else -1) for e in proto.extent)
+        key = table.encode_slice_key(name, extents)
+        part = index.entries.get(key)
+        if part is None:
+            raise DataLossError(f"{index.prefix}: slice {extents} of {name!r} is listed but has no entry")
+        out.append(_Range(key, part, files.data_filename(index.prefix, part.shard_id, num)))
+    return out, entry.dtype, full
+
+
+def _read_one(rng: _Range, **storage_options: Any) -> np.ndarray:
+    entry = rng.entry
+    fs, path = storage.filesystem(rng.path, **storage_options)
+    try:
+        data = fs.cat_file(path, start=entry.offset, end=entry.offset + entry.size) if entry.size else b""
+    except FileNotFoundError:
+        raise NotFoundError(f"data file {rng.path} is missing") from None
+    name = table.describe_key(rng.key)
+    if len(data) != entry.size:
+        raise DataLossError(f"{rng.path}: tensor {name} needs bytes {entry.offset}..{entry.offset + entry.size} "
+                            f"but the file ends before that (truncated)")
+    return tensor_codec.decode(data, entry, f"tensor {name} in {rng.path}")
+
+
+def _assemble(parts: list[tuple[_Range, np.ndarray]], dtype: np.dtype, full: tuple) -> np.ndarray:
+    out = np.empty(full, dtype=dtype)
+    for rng, value in parts:
+        extents = table.decode_slice_extents(rng.key)
+        out[SliceSpec(full, extents).index] = value
+    return out
+
+
+def read_tensors(prefix: str, requests: Sequence[tuple[str, str]], max_workers: int = 8,
+                 **storage_options: Any) -> list[np.ndarray]:
+    """Values for ``(key, shape_and_slices)`` requests, in order; ranges read by a thread pool."""
+    index = read_index(prefix, **storage_options)
+    plans = [_ranges_for(index, name, spec) for name, spec in requests]
+    unique = {r.key: r for ranges, _, _ in plans for r in ranges}
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(unique) or 1))) as pool:
+        values = dict(zip(unique, pool.map(lambda r: _read_one(r, **storage_options), unique.values())))
+    out = []
+    for (name, spec), (ranges, dtype_enum, full) in zip(requests, plans):
+        if len(ranges) == 1 and not index.entry(name).slices:
+            value = values[ranges[0].key]
+        else:
+            value = _assemble([(r, values[r.key]) for r in ranges], tensor_codec.numpy_dtype(dtype_enum, name), full)
+        wanted = SliceSpec.parse(spec, f"{prefix} request for {name!r}")
+        if wanted is not None:
+            if tuple(value.shape) != wanted.full_shape:
+                raise InvalidArgumentError(f"{prefix}: slice {spec!r} of {name!r} assumes full shape "
+                                           f"{wanted.full_shape} but the checkpoint has {tuple(value.shape)}")
+            value = np.ascontiguousarray(value[wanted.index])
+        out.append(value)
+    return out
+
+
+def merge_checkpoints(sources: Sequence[str], dest: str, delete_old_dirs: bool = True,
+                      allow_missing_files: bool = False, **storage_options: Any) -> None:
+    """What MergeV2Checkpoints does: one index over the sources' data files, renamed under ``dest``."""
+    present = []
+    for src in sources:
+        if files.exists(files.index_filename(src), **storage_options):
+            present.append(src)
+        elif not allow_missing_files:
+            raise NotFoundError(f"MergeV2Checkpoints: {files.index_filename(src)} does not exist")
+    num = len(present)
+    results = []
+    for shard_id, src in enumerate(present):
+        index = read_index(src, **storage_options)
+        copied = ShardResult(shard_id, {}, {})
+        for key, entry in index.entries.items():
+            if entry.slices:
+                copied.sliced[key.decode("utf-8")] = (entry.dtype, tuple(d.size for d in entry.shape.dim),
+                                                      [SliceSpec(tuple(d.size for d in entry.shape.dim),
+                                                                 tuple((e.start, e.length if e.HasField("length")
+                                                                        else -1) for e in s.extent))
+                                                       for s in entry.slices])
+                continue
+            moved = type(entry)()
+            moved.CopyFrom(entry)
+            moved.shard_id = shard_id
+            copied.entries[key] = moved
+        data = storage.read_bytes(files.data_filename(src, 0, index.header.num_shards), **storage_options) \
+            if index.header.num_shards == 1 else None
+        if data is None:
+            raise InvalidArgumentError(f"MergeV2Checkpoints: source {src} has {index.header.num_shards} shards; "
+                                       f"only single-shard sources can be merged")
+        storage.write_bytes(files.data_filename(dest, shard_id, num), data, **storage_options)
+        results.append(copied)
+    write_index(dest, results, num, **storage_options)
+    for src in present:
+        files.delete_checkpoint(src, meta_graph_suffix=None, **storage_options)
+        if delete_old_dirs:
+            parent = files.dirname(src)
+            if parent and parent != files.dirname(dest) and not files.list_names(parent, **storage_options):
+                files.delete(parent, recursive=True, **storage_options)
+
+
+def list_variables(prefix: str, **storage_options: Any) -> list[tuple[str, list[int]]]:
+    index = read_index(prefix, **storage_options)
+    return [(n, [d.size for d in index.entry(n).shape.dim]) for n in index.names()]
+
+
+def entries_by_name(index: Index) -> Mapping[str, Any]:
+    return {n: index.entry(n) for n in index.names()}
