@@ -12,7 +12,8 @@ renamed into place. Instead the protocol relies on two facts: a checkpoint is on
 4. ``meta``      ``PREFIX.meta`` (written before the state file, so the latest
                  checkpoint always has its meta graph)
 5. ``state``     the state file, atomically (temp + rename locally, one PUT on stores)
-6. ``retention`` only now are old checkpoints deleted (index first)
+6. ``retention`` only now are old checkpoints deleted (index first), and temp files
+                 or staged copies the new state file no longer names
 
 Overwriting a prefix that the state file references (``save(sess, "model.ckpt")``
 twice) would break this: new data under the old index is corrupt. Such a save is
@@ -76,6 +77,9 @@ def commit(request: SaveRequest, **storage_options: Any) -> None:
         if request.state is not None:
             _write_state(request.state, request.prefix, **storage_options)
             reached("state")
+    if request.state is not None:       # staged copies the state file no longer names
+        cleanup_leftovers(files.dirname(request.prefix), _referenced(request.state, **storage_options),
+                          **storage_options)
     for old in request.delete_after:
         if old != request.prefix:
             files.delete_checkpoint(old, request.meta_graph_suffix, **storage_options)
