@@ -287,3 +287,46 @@ def list_variables(prefix: str, **storage_options: Any) -> list[tuple[str, list[
 
 def entries_by_name(index: Index) -> Mapping[str, Any]:
     return {n: index.entry(n) for n in index.names()}
+
+
+def entry_ranges(index: Index, name: str) -> list[tuple[str, Any, str]]:
+    """(index key description, entry, data file) of every stored piece of ``name``."""
+    ranges, _, _ = _ranges_for(index, name, "")
+    return [(table.describe_key(r.key), r.entry, r.path) for r in ranges]
+
+
+def verify_checkpoint(prefix: str, max_workers: int = 8, **storage_options: Any) -> list[str]:
+    """Every problem found (missing/short data files, crc mismatches), each naming tensor and file.
+
+    Index-level corruption (bad magic, block crc) raises DataLossError from :func:`read_index`.
+    """
+    index = read_index(prefix, **storage_options)
+    problems: list[str] = []
+    pieces: list[_Range] = []
+    for name in index.names():
+        try:
+            ranges, _, _ = _ranges_for(index, name, "")
+        except DataLossError as exc:
+            problems.append(str(exc))
+            continue
+        pieces.extend(ranges)
+    for shard in range(index.header.num_shards):
+        path = files.data_filename(prefix, shard, index.header.num_shards)
+        if not files.exists(path, **storage_options):
+            problems.append(f"data file {path} is missing")
+
+    def check(rng: _Range) -> str | None:
+        if rng.entry.shard_id >= index.header.num_shards:
+            return f"tensor {table.describe_key(rng.key)}: shard {rng.entry.shard_id} >= num_shards " \
+                   f"{index.header.num_shards}"
+        try:
+            _read_one(rng, **storage_options)
+        except (DataLossError, NotFoundError) as exc:
+            return str(exc)
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for problem in pool.map(check, pieces):
+            if problem and not problem.startswith("data file"):
+                problems.append(problem)
+    return problems
