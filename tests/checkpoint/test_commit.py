@@ -147,3 +147,40 @@ def test_memory_store_protocol_writes_state_last(fixtures_dir):
     finally:
         del fs.pipe_file
     assert order == ["m-1.data-00000-of-00001", "m-1.index", "m-1.meta", "checkpoint"]
+
+
+@pytest.fixture(scope="module")
+def s3_options():
+    pytest.importorskip("s3fs")
+    from moto.server import ThreadedMotoServer
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server._server.server_address[:2]
+    options = {"key": "testing", "secret": "testing",
+               "client_kwargs": {"endpoint_url": f"http://{host}:{port}"}}
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/h5-bucket", method="PUT")).close()
+    yield options
+    server.stop()
+
+
+def test_s3_save_retention_and_resume(fixtures_dir, s3_options):
+    """An object store without rename: state file after index, retention after state, latest restores."""
+    case = fixtures_dir / "saver" / "renamed"
+    graph, saver = _load(case)
+    saver = Saver(saver_def=saver.saver_def, graph=graph, storage_options=s3_options)
+    saver.saver_def.max_to_keep = 2
+    state, w = _w_after_restore(saver, str(case / "model.ckpt-0"))
+    run = "s3://h5-bucket/run"
+    for step in (1, 2, 3):
+        saver.save(state, f"{run}/model.ckpt", global_step=step)
+    names = files.list_names(run, **s3_options)
+    assert "model.ckpt-1.index" not in names and "model.ckpt-3.index" in names
+    assert not [n for n in names if files.TEMP_MARKER in n]
+    raw = state_file.read_checkpoint_state(run, **s3_options)
+    assert list(raw.all_model_checkpoint_paths) == ["model.ckpt-2", "model.ckpt-3"]
+    latest = state_file.latest_checkpoint(run, **s3_options)
+    assert latest == f"{run}/model.ckpt-3"
+    back = SessionState()
+    saver.restore(back, latest)
+    np.testing.assert_array_equal(back.resources[("", "w")].value, w)
