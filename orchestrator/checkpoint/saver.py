@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 
 from orchestrator.checkpoint import bundle_io, commit, files, state_file
-from orchestrator.checkpoint.mapping import (RestoreEntry, SaveEntry, SaverSpec, SaveShard, VariableTarget,
-                                             check_keys, spec_from_saver_def)
+from orchestrator.checkpoint.mapping import (RestoreEntry, SaveEntry, SaverSpec, VariableTarget,
+                                             check_keys, spec_from_saver_def, trace_variable)
 from orchestrator.checkpoint.var_list import spec_from_var_list
 from orchestrator.errors import (FailedPreconditionError, InvalidArgumentError, NotFoundError,
-                                 UnimplementedError)
+                                 OrchestratorError, UnimplementedError)
 
 
 def _saver_pb2() -> Any:
@@ -125,17 +125,20 @@ class Saver:
         return prefix
 
     def _step_value(self, sess: Any, global_step: Any) -> int:
+        """An int, or the current value of a step variable (name, tensor, op or VariableInfo)."""
         if isinstance(global_step, (int, np.integer)):
             return int(global_step)
-        name = global_step if isinstance(global_step, str) else getattr(global_step, "name", None)
-        op_name = name.split(":")[0] if isinstance(name, str) else None
-        target = next((e.variable for e in self._spec.save_entries
-                       if e.variable is not None and e.variable.op_name == op_name), None)
+        try:
+            element = self.graph.as_graph_element(global_step)
+        except OrchestratorError:
+            element = None
+        tensor = element.outputs[0] if hasattr(element, "outputs") and element.outputs else element
+        target = trace_variable(tensor) if tensor is not None and hasattr(tensor, "op") else None
         if target is not None:
             return int(np.asarray(self._variable_value(session_state(sess), target)))
         if hasattr(sess, "run"):
             return int(np.asarray(sess.run(global_step)))
-        raise InvalidArgumentError(f"global_step {global_step!r} is neither an int nor a saved variable")
+        raise InvalidArgumentError(f"global_step {global_step!r} is neither an int nor a variable of the graph")
 
     def _value(self, sess: Any, state: Any, entry: SaveEntry) -> np.ndarray:
         if entry.variable is not None:
@@ -221,4 +224,4 @@ def _assign(state: Any, target: VariableTarget, value: np.ndarray) -> None:
     state.resource_variable(handle, create=True).set(value)
 
 
-__all__ = ["Saver", "session_state", "SaveShard"]
+__all__ = ["Saver", "session_state"]

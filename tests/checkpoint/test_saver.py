@@ -76,6 +76,10 @@ def test_global_step_from_variable(fixtures_dir, tmp_path):
     assert saver.save(state, str(tmp_path / "m"), global_step="global_step:0").endswith("m-41")
     gs = next(v for v in graph.get_collection("variables") if v.name == "global_step:0")
     assert saver.save(state, str(tmp_path / "m"), global_step=gs).endswith("m-41")
+    read = graph.get_tensor_by_name("global_step/Read/ReadVariableOp:0")      # through the read op
+    assert saver.save(state, str(tmp_path / "m"), global_step=read).endswith("m-41")
+    with pytest.raises(InvalidArgumentError, match="neither an int nor a variable"):
+        saver.save(state, str(tmp_path / "m"), global_step="save/Const:0")
 
 
 def test_renamed_keys_and_partial_var_list(fixtures_dir, tmp_path):
