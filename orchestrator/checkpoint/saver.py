@@ -220,7 +220,7 @@ def _assign(state: Any, target: VariableTarget, value: np.ndarray) -> None:
         return
     from orchestrator.exec.state import ResourceHandle
     container, shared_name = target.resource_key
-    handle = ResourceHandle(container, shared_name, target.dtype, target.shape)
+    handle = ResourceHandle(container, shared_name, target.dtype.numpy, target.shape)
     state.resource_variable(handle, create=True).set(value)
 
 
