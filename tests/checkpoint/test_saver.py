@@ -236,3 +236,26 @@ def test_overwrite_same_prefix_is_staged_and_clean(fixtures_dir, tmp_path):
     back = SessionState()
     saver.restore(back, str(tmp_path / "model.ckpt"))
     np.testing.assert_array_equal(_ref(back, "w").value, _ref(state, "w").value)
+
+
+def test_restored_values_are_what_the_variable_kernels_read(fixtures_dir):
+    """The Saver writes where VarHandleOp/VariableV2 kernels look (same state keys)."""
+    from orchestrator.exec.state import KernelContext
+    from orchestrator.ops.registry import get_kernel
+    graph = Graph()
+    with graph.as_default():
+        saver = import_meta_graph(str(fixtures_dir / "graph" / "train" / "model.meta"))
+    state = SessionState()
+    saver.restore(state, str(fixtures_dir / "graph" / "train" / "model.ckpt-3"))
+    expected = dict(zip(["b", "w"], bundle_io.read_tensors(str(fixtures_dir / "graph" / "train" / "model.ckpt-3"),
+                                                           [("b", ""), ("w", "")])))
+
+    def run(op, *inputs):
+        kdef = get_kernel(op.type)
+        attrs = {k: v for k, v in op.attrs.items() if k in kdef.attr_names}
+        return kdef.fn(*inputs, ctx=KernelContext(node=op, state=state), **attrs)
+
+    handle = run(graph.get_operation_by_name("b"))
+    np.testing.assert_array_equal(run(graph.get_operation_by_name("b/Read/ReadVariableOp"), handle), expected["b"])
+    ref = run(graph.get_operation_by_name("w"))
+    np.testing.assert_array_equal(ref.get(), expected["w"])
