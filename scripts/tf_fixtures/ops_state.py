@@ -95,16 +95,6 @@ def _json_attrs(attrs: dict) -> dict:
     return out
 
 
-def load_sibling(name: str):
-    """Import another script of this folder whether run standalone or from make_fixtures."""
-    import importlib.util
-    path = Path(__file__).resolve().parent / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_tf_fixtures_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # --------------------------------------------------------------------------- cases
 
 def _ref_case(table: OpTable, case_id: str, op: str, init: np.ndarray, args: dict, attrs: dict,
