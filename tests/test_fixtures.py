@@ -1,0 +1,127 @@
+"""The committed TF-made fixtures are complete and agree with their manifests.
+
+Every other test trusts these files, so a half-regenerated or hand-edited fixture must fail
+here first: missing files, manifest fields of the wrong kind, reference arrays without N
+steps, variables the checkpoint does not hold (the last one checked by real TF).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MODELS = sorted(p for p in (FIXTURES / "models").glob("*") if (p / "manifest.json").exists())
+CHECKPOINTS = sorted(p for p in (FIXTURES / "checkpoints").glob("*") if p.is_dir())
+MANIFEST_KEYS = {"name", "description", "train_op", "loss", "feeds", "steps", "checkpoint",
+                 "variable_kind", "control_flow", "op_types", "tolerance"}
+TENSOR_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*:\d+$")
+
+
+def _manifest(model: Path) -> dict:
+    return json.loads((model / "manifest.json").read_text())
+
+
+def test_required_models_present() -> None:
+    names = {p.name for p in MODELS}
+    assert "mlp_sgd" in names, f"models found: {sorted(names)}"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_manifest_fields(model: Path) -> None:
+    m = _manifest(model)
+    missing = MANIFEST_KEYS - set(m)
+    assert not missing, f"{model.name}: manifest lacks {sorted(missing)}"
+    assert m["name"] == model.name
+    assert m["steps"] >= 20
+    assert m["variable_kind"] in ("ref", "resource")
+    assert m["control_flow"] in ("none", "v1", "v2")
+    assert TENSOR_NAME.match(m["loss"]), m["loss"]
+    assert ":" not in m["train_op"] and m["train_op"]
+    assert m["feeds"] and all(TENSOR_NAME.match(f) for f in m["feeds"])
+    assert m["op_types"] == sorted(set(m["op_types"])) and "Placeholder" in m["op_types"]
+    assert set(m["tolerance"]) == {"rtol", "atol"} and all(v > 0 for v in m["tolerance"].values())
+    if m["control_flow"] == "v1":
+        assert {"Enter", "Exit", "Merge", "Switch", "NextIteration"} <= set(m["op_types"])
+    if m["control_flow"] == "v2":
+        assert {"While", "StatelessWhile"} & set(m["op_types"])
+    var_ops = {"VariableV2"} if m["variable_kind"] == "ref" else {"VarHandleOp"}
+    assert var_ops & set(m["op_types"]), f"{model.name}: no {var_ops} op for a {m['variable_kind']} model"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_checkpoint_files(model: Path) -> None:
+    m = _manifest(model)
+    prefix = model / m["checkpoint"]
+    assert (model / "model.meta").stat().st_size > 0
+    assert prefix.with_name(prefix.name + ".index").exists()
+    data = sorted(prefix.parent.glob(prefix.name + ".data-*"))
+    assert data, f"{model.name}: no data files for {prefix}"
+    total = {int(p.name.rsplit("-of-", 1)[1]) for p in data}
+    assert total == {len(data)}, f"{model.name}: data shards {[p.name for p in data]}"
+    state = (prefix.parent / "checkpoint").read_text()
+    assert f'model_checkpoint_path: "{prefix.name}"' in state, state
+    assert "/work/" not in state, "state file holds a machine-specific absolute path"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_reference_arrays(model: Path) -> None:
+    m = _manifest(model)
+    n = m["steps"]
+    with np.load(model / "reference.npz") as ref:
+        keys = set(ref.files)
+        assert ref["loss"].shape == (n,) and np.all(np.isfinite(ref["loss"]))
+        for i in range(n):
+            for feed in m["feeds"]:
+                assert f"feed/{i}/{feed}" in keys, f"{model.name}: no feed/{i}/{feed}"
+        assert not any(k.startswith(f"feed/{n}/") for k in keys)
+        finals = [k for k in keys if k.startswith("final/")]
+        assert finals, f"{model.name}: no final variable values"
+        assert any(k.endswith("global_step") for k in finals), f"{model.name}: no global_step"
+        steps = {ref[k].item() for k in finals if k.endswith("global_step")}
+        assert len(steps) == 1 and steps.pop() >= n
+        if m.get("summary"):
+            assert all(f"summary/{i}" in keys for i in range(n))
+        # a trajectory that does not move would make every executor look right
+        assert ref["loss"][0] != ref["loss"][-1]
+
+
+_TF_CHECK = r"""
+import json, sys
+import tensorflow as tf
+import numpy as np
+out = {}
+for model in sys.argv[1:]:
+    m = json.load(open(model + "/manifest.json"))
+    reader = tf.train.load_checkpoint(model + "/" + m["checkpoint"])
+    meta = tf.compat.v1.MetaGraphDef()
+    meta.ParseFromString(open(model + "/model.meta", "rb").read())
+    types = {n.op for n in meta.graph_def.node}
+    for f in meta.graph_def.library.function:
+        types.update(n.op for n in f.node_def)
+    nodes = {n.name for n in meta.graph_def.node}
+    out[model] = {"keys": reader.get_variable_to_shape_map(), "types": sorted(types),
+                  "train_op": m["train_op"] in nodes, "loss": m["loss"].split(":")[0] in nodes,
+                  "feeds": all(f.split(":")[0] in nodes for f in m["feeds"])}
+print(json.dumps(out))
+"""
+
+
+def test_tf_reads_models(run_tf) -> None:
+    """Real TF: checkpoints hold every non-partitioned variable, op_types and names match."""
+    report = json.loads(run_tf(_TF_CHECK, *map(str, MODELS)))
+    for model in MODELS:
+        got = report[str(model)]
+        m = _manifest(model)
+        assert got["types"] == m["op_types"], model.name
+        assert got["train_op"] and got["loss"] and got["feeds"], (model.name, got)
+        with np.load(model / "reference.npz") as ref:
+            for key in (k for k in ref.files if k.startswith("final/")):
+                name = key[len("final/"):]
+                if re.search(r"/part_\d+$", name):
+                    continue  # partitions are saved under their full variable's name
+                assert name in got["keys"], f"{model.name}: {name} not in checkpoint"
+                assert list(ref[key].shape) == got["keys"][name], (model.name, name)
