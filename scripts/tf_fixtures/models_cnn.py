@@ -28,16 +28,19 @@ def _convnet(fused: bool, resource: bool, description: str) -> ModelSpec:
     t = tf1()
     x = t.placeholder(t.float32, [BATCH, SIZE, SIZE, CHANNELS], name="images")
     y = t.placeholder(t.int32, [BATCH], name="labels")
+    # Keras' default initializers draw their seeds per process; the v1 one takes the graph seed.
+    init = {"kernel_initializer": t.glorot_uniform_initializer()}
     with t.variable_scope("net", use_resource=resource):
-        h = t.layers.conv2d(x, 6, 3, padding="same", name="conv1")
+        h = t.layers.conv2d(x, 6, 3, padding="same", name="conv1", **init)
         h = t.layers.batch_normalization(h, training=True, fused=fused, name="bn1")
         h = t.nn.relu(h)
         h = t.layers.max_pooling2d(h, 2, 2, padding="same", name="pool1")
-        h = t.layers.conv2d(h, 8, 2, strides=2, padding="valid", activation=t.nn.relu, name="conv2")
+        h = t.layers.conv2d(h, 8, 2, strides=2, padding="valid", activation=t.nn.relu,
+                            name="conv2", **init)
         h = t.layers.average_pooling2d(h, 2, 1, padding="valid", name="pool2")
         h = t.layers.flatten(h)
         h = t.nn.dropout(h, rate=0.25, seed=5)
-        logits = t.layers.dense(h, CLASSES, name="logits")
+        logits = t.layers.dense(h, CLASSES, name="logits", **init)
     loss = t.identity(t.losses.sparse_softmax_cross_entropy(y, logits), name="loss")
     step = global_step(t, resource)
     minimize = t.train.MomentumOptimizer(0.05, 0.9).minimize(loss, global_step=step)
