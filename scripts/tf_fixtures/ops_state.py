@@ -39,11 +39,17 @@ class OpTable:
         self.cases: list[dict] = []
         self.arrays: dict[str, np.ndarray] = {}
 
+    def _everything(self) -> bool:
+        return self.only is None or bool({self.family, f"ops_{self.family}"} & self.only)
+
     def wants(self, op: str) -> bool:
-        return self.only is None or op in self.only
+        """Whether cases of ``op`` are to be (re)made: all, or ``op``/a case id named in ``only``."""
+        return self._everything() or op in self.only or any(c.startswith(op) for c in self.only)
 
     def add(self, case_id: str, op: str, attrs: dict, inputs: list, outputs: list,
             rtol: float | None = None, atol: float | None = None, **extra: Any) -> None:
+        if not (self._everything() or op in self.only or case_id in self.only):
+            return
         if any(c["id"] == case_id for c in self.cases):
             raise ValueError(f"duplicate case id {case_id}")
         in_keys, out_keys = [], []
@@ -65,10 +71,23 @@ class OpTable:
         self.cases.append(case)
 
     def write(self, out_dir: Path) -> None:
+        """Write the table; with a partial ``only``, replace just those cases in the existing one."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / f"{self.family}.json").write_text(json.dumps(self.cases, indent=1) + "\n")
-        np.savez_compressed(out_dir / f"{self.family}.npz", **self.arrays)
-        print(f"{self.family}: {len(self.cases)} cases -> {out_dir}")
+        json_path, npz_path = out_dir / f"{self.family}.json", out_dir / f"{self.family}.npz"
+        cases, arrays = self.cases, self.arrays
+        if not self._everything():
+            if not cases:
+                print(f"{self.family}: nothing selected, table left as it is")
+                return
+            if json_path.exists() and npz_path.exists():
+                fresh = {c["id"] for c in cases}
+                old = [c for c in json.loads(json_path.read_text()) if c["id"] not in fresh]
+                with np.load(npz_path) as npz:
+                    kept = {k: npz[k] for c in old for k in c["inputs"] + c["outputs"]}
+                cases, arrays = old + cases, {**kept, **arrays}
+        json_path.write_text(json.dumps(cases, indent=1) + "\n")
+        np.savez_compressed(npz_path, **arrays)
+        print(f"{self.family}: {len(cases)} cases -> {out_dir}")
 
 
 def _storable(x: Any) -> np.ndarray:
@@ -212,8 +231,6 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     t.add("is_variable_initialized", "IsVariableInitialized", {"dtype": tf.float32}, [f32],
           [after, f32], state={"variables": 1, "op_outputs": 1}, uninitialized_output=bool(before))
 
-    if only is not None:
-        t.cases = [c for c in t.cases if c["op"] in only]
     t.write(out_dir)
 
 
