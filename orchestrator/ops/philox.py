@@ -14,6 +14,8 @@ distributions (Box–Muller, truncation, integer ranges) live in ``random_ops``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _MUL_A = np.uint64(0xD2511F53)
@@ -49,19 +51,31 @@ def philox_blocks(key: int, counter_hi: int, first_block: int, offsets: np.ndarr
     if carry.any():
         with np.errstate(over="ignore"):
             hi = hi + carry.astype(np.uint64)
-    c0 = lo & _LOW32
-    c1 = lo >> _SHIFT32
-    c2 = hi & _LOW32
-    c3 = hi >> _SHIFT32
+    # Rows: the even lanes (c0, c2) get multiplied, the odd lanes (c1, c3) get xor-ed in.
+    shape = offsets.shape
+    even = np.stack([lo & _LOW32, hi & _LOW32]).reshape(2, -1)
+    odd = np.stack([lo >> _SHIFT32, hi >> _SHIFT32]).reshape(2, -1)
+    keys = _round_keys(key)
+    for r in range(ROUNDS):
+        product = even * _MULTIPLIERS       # 32x32 -> 64-bit products, exact in uint64
+        np.bitwise_xor(product[::-1] >> _SHIFT32, odd, out=even)
+        even ^= keys[r]
+        np.bitwise_and(product[::-1], _LOW32, out=odd)
+    words = np.stack([even[0], odd[0], even[1], odd[1]], axis=-1).astype(np.uint32)
+    return words.reshape(shape + (4,))
+
+
+_MULTIPLIERS = np.array([[_MUL_B], [_MUL_A]], dtype=np.uint64)[::-1].copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _round_keys(key: int) -> np.ndarray:
+    """The key of each round, shape (ROUNDS, 2, 1): bumped by fixed constants between rounds."""
     k0, k1 = key & 0xFFFFFFFF, key >> 32
-    for _ in range(ROUNDS):
-        p0 = c0 * _MUL_A                    # 32x32 -> 64-bit products, exact in uint64
-        p1 = c2 * _MUL_B
-        c0, c1, c2, c3 = ((p1 >> _SHIFT32) ^ c1 ^ np.uint64(k0), p1 & _LOW32,
-                          (p0 >> _SHIFT32) ^ c3 ^ np.uint64(k1), p0 & _LOW32)
-        k0 = (k0 + _KEY_STEP_A) & 0xFFFFFFFF
-        k1 = (k1 + _KEY_STEP_B) & 0xFFFFFFFF
-    return np.stack([c0, c1, c2, c3], axis=-1).astype(np.uint32)
+    keys = np.array([[[(k0 + r * _KEY_STEP_A) & 0xFFFFFFFF], [(k1 + r * _KEY_STEP_B) & 0xFFFFFFFF]]
+                     for r in range(ROUNDS)], dtype=np.uint64)
+    keys.flags.writeable = False
+    return keys
 
 
 def words_to_unit_float32(words: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ Sparse kernels apply duplicate indices one after another, as TF's loops do.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from collections.abc import Callable
 from typing import Any
@@ -341,24 +342,29 @@ OPTIMIZERS = [
 
 # ------------------------------------------------------------------- the machinery
 
+@functools.lru_cache(maxsize=None)
+def _constants(dtype: np.dtype) -> dict:
+    t = dtype.type
+    return {"one": t(1), "zero": t(0), "minus_half": t(-0.5)}
+
+
 def _inputs(op: str, names: tuple[str, ...], values: tuple, dtype: np.dtype) -> types.SimpleNamespace:
     """Name the non-variable inputs; scalars become numpy scalars of the variable's dtype."""
     t = dtype.type
-    x = types.SimpleNamespace(one=t(1), zero=t(0), minus_half=t(-0.5))
+    named = dict(_constants(dtype))
     for name, value in zip(names, values):
         if name in _ARRAY_INPUTS:
-            value = np.asarray(value)
-            if name != "indices" and value.dtype != dtype:
-                value = value.astype(dtype)
-        else:
+            value = np.asarray(value) if name == "indices" else np.asarray(value, dtype=dtype)
+        elif name in _INT_INPUTS or type(value) is not t:
             if np.ndim(value) != 0:
                 raise InvalidArgumentError(f"{op}: {name} must be a scalar, found shape "
                                            f"{list(np.shape(value))}")
             value = np.int64(value) if name in _INT_INPUTS else t(value)
-        setattr(x, name, value)
-    return x
+        named[name] = value
+    return types.SimpleNamespace(**named)
 
 
+@functools.lru_cache(maxsize=None)
 def _attrs(use_nesterov: bool, update_slots: bool, multiply_linear_by_lr: bool) -> types.SimpleNamespace:
     return types.SimpleNamespace(use_nesterov=use_nesterov, update_slots=update_slots,
                                  multiply_linear_by_lr=multiply_linear_by_lr)
