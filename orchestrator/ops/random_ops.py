@@ -267,3 +267,33 @@ def stateless_random_uniform_int_v2(shape: Any, key: Any, counter: Any, alg: Any
     n = int(np.prod(dims, dtype=np.int64))
     lo, hi = _int_bounds(op, minval, maxval)
     return uniform_int(_stateless_stream(op, key, counter, alg), n, lo, hi, dtype.numpy).reshape(dims)
+
+
+# ------------------------------------------------------------------- RandomShuffle
+
+@kernel("RandomShuffle", needs_ctx=True, stateful=True)
+def random_shuffle(value: Any, *, ctx: KernelContext, seed: int = 0, seed2: int = 0,
+                   T: Any = None) -> np.ndarray:
+    """TF's forward Fisher–Yates along axis 0: step k swaps row k with row k + word_k % (n - k),
+    words read one by one from the op's stream, which then skips ceil((n - 1) / 4) blocks."""
+    value = np.asarray(value)
+    if value.ndim == 0 or value.size <= 1 or value.shape[0] <= 1:
+        return value
+    n = value.shape[0]
+    if n >= 1 << 32:
+        raise UnimplementedError(f"RandomShuffle: {n} rows need TF's 64-bit draws, not supported")
+    draws = n - 1
+    blocks = -(-draws // 4)
+    if seed == 0 and seed2 == 0:
+        key, hi = (int(v) for v in _ENTROPY.integers(0, 1 << 63, size=2))
+        base = 0
+    else:
+        key, hi = seed & _MASK64, seed2 & _MASK64
+        base = ctx.state.random_offsets.get(ctx.op_name, 0)
+        ctx.state.random_offsets[ctx.op_name] = base + blocks
+    words = philox.philox_words(key, hi, base, blocks).reshape(-1)[:draws].astype(np.int64)
+    targets = (np.arange(draws) + words % np.arange(n, 1, -1)).tolist()
+    order = list(range(n))
+    for k, j in enumerate(targets):
+        order[k], order[j] = order[j], order[k]
+    return value[np.array(order)]

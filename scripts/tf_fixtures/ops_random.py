@@ -77,6 +77,17 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
             seed, seed2 = seeds[i]
             _stateful(t, f"RandomUniformInt_{i}_{lo.dtype}", "RandomUniformInt", shapes[i % 3],
                       {"seed": seed, "seed2": seed2}, [lo, hi])
+    if t.wants("RandomShuffle"):
+        graph = tf.Graph()
+        with graph.as_default():
+            for k, (value, (seed, seed2)) in enumerate([(np.arange(10, dtype=np.int32), (4, 9)),
+                                                        (np.arange(26, dtype=np.float32).reshape(13, 2), (5, 0)),
+                                                        (np.array([b"a", b"b", b"c"]), (1, 1))]):
+                out = tf.raw_ops.RandomShuffle(value=tf.constant(value), seed=seed, seed2=seed2)
+                with tf.compat.v1.Session(graph=graph) as sess:
+                    results = [sess.run(out) for _ in range(RUNS)]
+                t.add(f"RandomShuffle_{k}", "RandomShuffle", {"seed": seed, "seed2": seed2}, [value], results,
+                      rtol=0.0, atol=0.0, runs=RUNS)
     stateless = [("StatelessRandomUniformV2", tf.float32), ("StatelessRandomUniformV2", tf.float64),
                  ("StatelessRandomNormalV2", tf.float32), ("StatelessRandomNormalV2", tf.float64),
                  ("StatelessTruncatedNormalV2", tf.float32), ("StatelessTruncatedNormalV2", tf.float16)]
