@@ -196,3 +196,9 @@ def test_temporary_variable_round_trip():
     value = get_kernel("DestroyTemporaryVariable").fn(ref, ctx=ctx, var_name=b"acc")
     np.testing.assert_array_equal(value, [1, 2])
     assert not state.ref_variables
+
+
+def test_is_variable_initialized_before_init():
+    case = next(c for c in CASES if c["op"] == "IsVariableInitialized")
+    assert case["uninitialized_output"] is False     # what TF answered before running the initializer
+    assert get_kernel("IsVariableInitialized").fn(Ref("w")).item() is False
