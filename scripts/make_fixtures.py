@@ -8,7 +8,8 @@ Each generator module in ``scripts/tf_fixtures/`` exposes ``build(out_dir, only)
 is the set of case/model names to (re)make, or None for all. Modules are listed explicitly
 below (no discovery); a listed module that does not exist yet is skipped with a message.
 Every module runs in its own process: TF's process-wide switches (eager execution, control
-flow v2, in-process servers) set by one generator must not leak into the next.
+flow v2, in-process servers) set by one generator must not leak into the next. They run with
+PYTHONHASHSEED=0 so that anything TF orders by Python string hashes repeats between runs.
 See tests/fixtures/README.md for the layout.
 """
 from __future__ import annotations
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         target = out / subdir if subdir else out
         args_json = json.dumps(sorted(module_only) if module_only is not None else None)
         proc = subprocess.run([sys.executable, "-c", _RUN_ONE, str(GENERATORS), module_name,
-                               str(target), args_json], cwd=REPO)
+                               str(target), args_json], cwd=REPO,
+                              env=dict(os.environ, PYTHONHASHSEED="0"))
         took = time.perf_counter() - start
         if proc.returncode != 0:
             failed.append(module_name)

@@ -128,3 +128,18 @@ def test_tf_reads_models(run_tf) -> None:
                     assert list(ref[key].shape) == got["keys"][name], (model.name, name)
                 else:
                     assert ref[key].shape[1:] == tuple(got["keys"][full][1:]), (model.name, name)
+
+
+def test_regeneration_is_byte_stable(tf_python, tmp_path) -> None:
+    """Re-running the generator rewrites the committed bytes (seeds fixed, maps sorted)."""
+    import subprocess
+    script = Path(__file__).resolve().parent.parent / "scripts" / "make_fixtures.py"
+    proc = subprocess.run([tf_python, str(script), "--modules", "models_rnn", "--only", "while_v1",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    made = tmp_path / "models" / "while_v1"
+    committed = FIXTURES / "models" / "while_v1"
+    files = sorted(p.relative_to(made) for p in made.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file())
+    for rel in files:
+        assert (made / rel).read_bytes() == (committed / rel).read_bytes(), f"{rel} differs"

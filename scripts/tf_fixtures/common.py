@@ -90,6 +90,30 @@ def op_types(meta_path: pathlib.Path) -> list[str]:
     return sorted(types)
 
 
+def canonical_meta(meta_path: pathlib.Path) -> None:
+    """Rewrite a .meta with its control-flow context protos' maps in key order.
+
+    TF fills ``ValuesDef.external_values`` from a dict keyed by tensors (ordered by object id), so
+    the map's wire order changes from run to run; the meaning does not. Sorting it keeps
+    regenerated fixtures byte-stable.
+    """
+    import tensorflow as tf
+    from tensorflow.core.protobuf import control_flow_pb2
+    meta = tf.compat.v1.MetaGraphDef()
+    meta.ParseFromString(meta_path.read_bytes())
+    kinds = {"while_context": control_flow_pb2.WhileContextDef,
+             "cond_context": control_flow_pb2.CondContextDef}
+    for key, proto in kinds.items():
+        if key not in meta.collection_def:
+            continue
+        values = meta.collection_def[key].bytes_list.value
+        for k, raw in enumerate(values):
+            msg = proto()
+            msg.ParseFromString(raw)
+            values[k] = msg.SerializeToString(deterministic=True)
+    meta_path.write_bytes(meta.SerializeToString(deterministic=True))
+
+
 def _feed_values(spec_feeds: dict, seed: int, steps: int) -> list[dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     return [{ph.name: make(rng) for ph, make in spec_feeds.items()} for _ in range(steps)]
@@ -152,6 +176,7 @@ def make_model(out_root: pathlib.Path, name: str, build: Callable[[], ModelSpec]
             with chdir(model_dir / "ckpt"):
                 saver.save(sess, "model.ckpt", global_step=0, write_meta_graph=False)
         saver.export_meta_graph(str(model_dir / "model.meta"))
+        canonical_meta(model_dir / "model.meta")
         names = {"train_op": spec.train_op.name, "loss": spec.loss.name,
                  "summary": spec.summary.name if spec.summary is not None else None}
         feed_names = [ph.name for ph in spec.feeds]
