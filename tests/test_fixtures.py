@@ -143,3 +143,17 @@ def test_regeneration_is_byte_stable(tf_python, tmp_path) -> None:
     assert files == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file())
     for rel in files:
         assert (made / rel).read_bytes() == (committed / rel).read_bytes(), f"{rel} differs"
+
+
+def test_docs_resume_fixture() -> None:
+    root = FIXTURES / "docs_resume"
+    m = json.loads((root / "manifest.json").read_text())
+    state = (root / "my-save-dir" / "checkpoint").read_text()
+    assert 'model_checkpoint_path: "my-model-10"' in state
+    for step in (0, 5, 10):
+        for suffix in (".meta", ".index", ".data-00000-of-00001"):
+            assert (root / "my-save-dir" / f"my-model-{step}{suffix}").exists()
+    assert (root / m["meta"]).exists() and m["feeds"] == []
+    with np.load(root / "reference.npz") as ref:
+        assert ref["loss"].shape == (m["steps"],) and ref["loss"][-1] < ref["loss"][0]
+        assert {"final/w", "final/b"} <= set(ref.files)
