@@ -46,20 +46,25 @@ def _classifier_loss(t, resource: bool):
     y = t.placeholder(t.float32, [8, 4], name="y")
     logits = mlp(t, x, [10, 4], resource)
     ce = t.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits)
-    return x, y, t.reduce_mean(ce, name="loss")
+    return x, y, logits, t.reduce_mean(ce, name="loss")
 
 
 def summaries() -> ModelSpec:
     t = tf1()
-    x, y, loss = _classifier_loss(t, False)
+    x, y, logits, loss = _classifier_loss(t, False)
     t.summary.scalar("loss", loss)
     kernel = [v for v in t.global_variables() if v.op.name == "dense_0/kernel"][0]
     t.summary.histogram("dense_0/kernel", kernel)
     t.summary.scalar("kernel_norm", t.norm(kernel))
+    t.summary.histogram("logits", logits)
     merged = t.summary.merge_all()
-    train_op = t.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=global_step(t, False))
-    return ModelSpec("MLP with scalar + histogram summaries merged by merge_all, fetched each step "
-                     "(reference summary/<i> = serialized Summary bytes), ref variables", loss,
+    # The kernel summaries read a ref variable the train op updates in place: without this
+    # dependency TF may run them before or after the update (the replays would differ).
+    with t.control_dependencies([merged]):
+        train_op = t.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=global_step(t, False))
+    return ModelSpec("MLP with scalar + histogram summaries merged by merge_all (the train op has a "
+                     "control dependency on them), fetched each step (reference summary/<i> = "
+                     "serialized Summary bytes), ref variables", loss,
                      train_op, {x: _x, y: _onehot}, summary=merged)
 
 
@@ -69,7 +74,7 @@ def ps_worker() -> ModelSpec:
     setter = t.train.replica_device_setter(ps_tasks=2, worker_device="/job:worker/task:0",
                                            cluster=cluster)
     with t.device(setter):
-        x, y, loss = _classifier_loss(t, False)
+        x, y, logits, loss = _classifier_loss(t, False)
         step = global_step(t, False)
         train_op = t.train.AdagradOptimizer(0.1).minimize(loss, global_step=step)
     return ModelSpec("replica_device_setter graph: variables round-robin on /job:ps/task:0..1, ops "
