@@ -157,3 +157,94 @@ def test_docs_resume_fixture() -> None:
     with np.load(root / "reference.npz") as ref:
         assert ref["loss"].shape == (m["steps"],) and ref["loss"][-1] < ref["loss"][0]
         assert {"final/w", "final/b"} <= set(ref.files)
+
+
+CASES = {"all_dtypes", "partitioned", "sharded", "v1_format", "multi_step", "bigger"}
+
+
+def _expected(case: Path) -> dict:
+    return json.loads((case / "expected.json").read_text())
+
+
+def test_checkpoint_cases_present() -> None:
+    assert CASES <= {p.name for p in CHECKPOINTS}, sorted(p.name for p in CHECKPOINTS)
+
+
+@pytest.mark.parametrize("case", CHECKPOINTS, ids=lambda p: p.name)
+def test_checkpoint_case_consistent(case: Path) -> None:
+    exp = _expected(case)
+    on_disk = sorted(p.name for p in case.iterdir() if not p.name.startswith("expected."))
+    assert on_disk == exp["files"], f"{case.name}: files {on_disk} vs expected.json {exp['files']}"
+    assert any(f == exp["prefix"] or f.startswith(exp["prefix"] + ".") for f in on_disk)
+    with np.load(case / "expected.npz") as arrays:
+        assert set(arrays.files) == {n for n, t in exp["tensors"].items() if t["npz"]}
+        for name, t in exp["tensors"].items():
+            if t["dtype"] == "string":
+                assert len(t["strings"]) == int(np.prod(t["shape"])), name
+            else:
+                assert list(arrays[name].shape) == t["shape"], name
+                assert arrays[name].dtype == np.dtype("uint16" if t["bits"] else t["dtype"]), name
+
+
+def test_all_dtypes_covers_every_dtype() -> None:
+    exp = _expected(FIXTURES / "checkpoints" / "all_dtypes")["tensors"]
+    dtypes = {t["dtype"] for t in exp.values()}
+    assert dtypes == {"float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64",
+                      "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128",
+                      "string"}
+    assert any(t["shape"] == [] for t in exp.values())
+    assert len({t["dtype"] for t in exp.values() if 0 in t["shape"]}) >= 3
+    strings = [s for t in exp.values() if t["dtype"] == "string" for s in t["strings"]]
+    assert "" in strings and any(len(s) > 200 for s in strings)
+
+
+def test_partition_slices_tile_full_shape() -> None:
+    exp = _expected(FIXTURES / "checkpoints" / "partitioned")
+    for full, parts in exp["slices"].items():
+        shape = exp["tensors"][full]["shape"]
+        covered = np.zeros(shape, dtype=int)
+        for p in parts:
+            assert p["full_shape"] == shape
+            covered[tuple(slice(o, o + s) for o, s in zip(p["offset"], p["size"]))] += 1
+        assert np.all(covered == 1), f"{full}: slices do not tile {shape}"
+    sizes = [p["size"][0] for p in exp["slices"]["rows"]]
+    assert sizes == [4, 3, 3]
+
+
+def test_multi_step_retention_and_values() -> None:
+    case = FIXTURES / "checkpoints" / "multi_step"
+    exp = _expected(case)
+    state = (case / "checkpoint").read_text()
+    for kept in exp["kept"]:
+        assert f'all_model_checkpoint_paths: "{kept}"' in state
+        assert (case / f"{kept}.index").exists()
+    for gone in exp["deleted"]:
+        assert not list(case.glob(gone + ".*")) and gone not in state
+    with np.load(case / "expected.npz") as arrays:
+        latest = exp["checkpoints"][exp["prefix"]]
+        np.testing.assert_array_equal(arrays["w"], latest["w"])
+        assert arrays["global_step"] == latest["global_step"]
+
+
+def test_bigger_matches_its_recipe() -> None:
+    case = FIXTURES / "checkpoints" / "bigger"
+    with np.load(case / "expected.npz") as arrays:
+        big = arrays["big/kernel"]
+    want = ((np.arange(768 * 1024) % 1000).astype(np.float32) * 0.001 - 0.5).reshape(768, 1024)
+    np.testing.assert_array_equal(big, want)
+    assert (case / "model.ckpt.data-00000-of-00001").stat().st_size >= big.nbytes
+
+
+def test_tf_read_checkpoint_script(tf_python, tmp_path) -> None:
+    """The reusable reader script reproduces the committed expectations (strings included)."""
+    import subprocess
+    script = Path(__file__).resolve().parent.parent / "scripts" / "tf_read_checkpoint.py"
+    case = FIXTURES / "checkpoints" / "all_dtypes"
+    proc = subprocess.run([tf_python, str(script), str(case / "model.ckpt"), str(tmp_path / "o.npz")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads((tmp_path / "o.json").read_text())["tensors"]
+    assert got == _expected(case)["tensors"]
+    with np.load(tmp_path / "o.npz") as a, np.load(case / "expected.npz") as b:
+        for name in b.files:
+            assert a[name].tobytes() == b[name].tobytes(), name
