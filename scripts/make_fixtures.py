@@ -64,16 +64,29 @@ importlib.import_module(sys.argv[2]).build(pathlib.Path(sys.argv[3]), None if on
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="make only these cases/models (or whole modules, by module name)")
+                        help="make only these cases/models (with --modules), or whole modules")
     parser.add_argument("--out", default=str(REPO / "tests" / "fixtures"), help="fixtures root")
     parser.add_argument("--modules", nargs="+", metavar="MODULE",
                         help="run only these generator modules (default: all listed)")
     args = parser.parse_args(argv)
     out = pathlib.Path(args.out).resolve()
     only = set(args.only) if args.only else None
+    known = {m for m, _ in MODULES}
+    modules = set(args.modules or [])
+    unknown = modules - known
+    if unknown:
+        parser.error(f"unknown module(s) {sorted(unknown)}; listed: {sorted(known)}")
+    if only is not None:
+        modules |= only & known  # a module named in --only is made whole
+        cases = only - known
+        if cases and not args.modules:
+            # Op-table generators rewrite their whole table file from the cases they make, so
+            # running every module with a foreign name would empty their tables.
+            parser.error(f"--only {' '.join(sorted(cases))}: also say which generator makes it "
+                         f"with --modules (one of {', '.join(m for m, _ in MODULES)})")
     failed = []
     for module_name, subdir in MODULES:
-        if args.modules and module_name not in args.modules:
+        if modules and module_name not in modules:
             continue
         path = GENERATORS / f"{module_name}.py"
         if not path.exists():
