@@ -34,6 +34,7 @@ class CheckpointConfig:
     save_dir: str | None = None           # where new checkpoints go (default: no saves)
     save_prefix: str = "model.ckpt"       # file name prefix inside save_dir
     save_every_steps: int = 0             # 0: save only at the end
+    resume_from_save_dir: bool = True     # save_dir has checkpoints: continue from its latest
     max_to_keep: int = 5
     keep_checkpoint_every_n_hours: float = 10000.0
     storage_options: dict = dataclasses.field(default_factory=dict)
@@ -43,6 +44,7 @@ class CheckpointConfig:
 class FeedsConfig:
     file: str | None = None               # npz with arrays `feed/<step>/<tensor name>`
     cycle: bool = True                    # wrap around when steps exceed the recorded ones
+    first_step: int = 0                   # global step whose input is feed/0/...
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,208 @@
+"""The resume job: config → graph → restore → train loop → periodic saves.
+
+This is TF1's documented resume path (``import_meta_graph`` → ``saver.restore`` →
+``get_collection('train_op')[0]`` → loop ``sess.run(train_op)`` with periodic
+``saver.save``) driven by a YAML config, in one process. Distribution over Ray
+actors builds on the same steps.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from orchestrator import storage
+from orchestrator.config import JobConfig
+from orchestrator.errors import InvalidArgumentError, NotFoundError, OutOfRangeError
+
+
+@dataclasses.dataclass
+class JobResult:
+    steps_run: int
+    first_step: int
+    last_step: int
+    saved: list[str]
+    fetched: list[dict[str, Any]]
+    seconds: float
+
+
+def load_feeds(url: str | None) -> list[dict[str, np.ndarray]]:
+    """Per-step feeds from an npz holding ``feed/<step>/<tensor name>`` arrays (step-ordered)."""
+    if url is None:
+        return []
+    try:
+        archive = np.load(io.BytesIO(storage.read_bytes(url)), allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise InvalidArgumentError(f"{url}: not a readable .npz of feeds ({exc})") from None
+    steps: dict[int, dict[str, np.ndarray]] = {}
+    for key in archive.files:
+        parts = key.split("/", 2)
+        if len(parts) != 3 or parts[0] != "feed" or not parts[1].isdigit():
+            continue
+        steps.setdefault(int(parts[1]), {})[parts[2]] = archive[key]
+    if not steps:
+        raise InvalidArgumentError(f"{url}: no arrays named 'feed/<step>/<tensor name>' found "
+                                   f"(keys: {', '.join(archive.files[:5])}...)")
+    return [steps[i] for i in sorted(steps)]
+
+
+class StepFeeds:
+    """The recorded input of each global step: ``feed/<i>/...`` feeds step ``first_step + i``.
+
+    Indexing by global step (not by steps run in this process) is what makes an
+    interrupted-and-restarted job see exactly the inputs the uninterrupted one would have."""
+
+    def __init__(self, feeds: list[dict[str, np.ndarray]], first_step: int, cycle: bool, source: str | None):
+        self.feeds, self.first_step, self.cycle, self.source = feeds, first_step, cycle, source
+
+    def for_step(self, step: int) -> dict[str, np.ndarray]:
+        if not self.feeds:
+            return {}
+        index = step - self.first_step
+        if not self.cycle and not 0 <= index < len(self.feeds):
+            raise OutOfRangeError(f"{self.source}: no recorded feeds for global step {step} (recorded steps "
+                                  f"{self.first_step}..{self.first_step + len(self.feeds) - 1}; "
+                                  f"train.feeds.cycle is false)")
+        return self.feeds[index % len(self.feeds)]
+
+
+def resolve_restore_prefix(path: str, storage_options: dict) -> str:
+    """A checkpoint prefix as given, or the latest one of a directory with a state file."""
+    from orchestrator.checkpoint.state_file import latest_checkpoint
+
+    if storage.exists(path + ".index", **storage_options):
+        return path
+    latest = latest_checkpoint(path, **storage_options) if storage.exists(path, **storage_options) else None
+    if latest is None:
+        raise NotFoundError(f"{path}: neither a checkpoint prefix (no {path}.index) nor a directory "
+                            f"with a 'checkpoint' state file naming an existing checkpoint")
+    return latest
+
+
+def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
+    from orchestrator.exec.session import Session
+    from orchestrator.graph.load import import_meta_graph
+    from orchestrator.graph.model import Graph
+
+    started = time.perf_counter()
+    graph = Graph()
+    with graph.as_default():
+        imported_saver = import_meta_graph(cfg.model.meta_graph, clear_devices=cfg.model.clear_devices,
+                                           import_scope=cfg.model.import_scope)
+    if imported_saver is None:
+        raise InvalidArgumentError(f"{cfg.model.meta_graph}: the graph has no variables to restore or train")
+    saver = _job_saver(imported_saver, graph, cfg)
+    train_op = _train_op(graph, cfg)
+    global_step = _global_step(graph)
+    fetch_names = list(cfg.train.fetches)
+    feeds = load_feeds(cfg.train.feeds.file)
+    step_feeds = StepFeeds(feeds, cfg.train.feeds.first_step, cfg.train.feeds.cycle, cfg.train.feeds.file)
+    saved: list[str] = []
+    fetched: list[dict[str, Any]] = []
+    with Session(graph=graph) as sess:
+        prefix = _restore_source(cfg)
+        saver.restore(sess, prefix)
+        log(f"restored {prefix}")
+        if cfg.checkpoint.save_dir:
+            _adopt_existing_checkpoints(saver, cfg)
+        first_step = _step_value(sess, global_step) if global_step is not None else _prefix_step(prefix)
+        step = first_step
+        for i in range(cfg.train.steps):
+            values = sess.run([train_op, *fetch_names], feed_dict=step_feeds.for_step(step))
+            step = _step_value(sess, global_step) if global_step is not None else first_step + i + 1
+            record = dict(zip(fetch_names, values[1:]))
+            fetched.append(record)
+            if cfg.train.log_every_steps and (i + 1) % cfg.train.log_every_steps == 0:
+                shown = "  ".join(f"{k}={_short(v)}" for k, v in record.items())
+                log(f"step {step}  {shown}".rstrip())
+            every = cfg.checkpoint.save_every_steps
+            last = i + 1 == cfg.train.steps
+            if cfg.checkpoint.save_dir and ((every and (i + 1) % every == 0) or last):
+                path = saver.save(sess, _join(cfg.checkpoint.save_dir, cfg.checkpoint.save_prefix),
+                                  global_step=step)
+                saved.append(path)
+                log(f"saved {path}")
+    return JobResult(cfg.train.steps, first_step, step, saved, fetched, time.perf_counter() - started)
+
+
+def _restore_source(cfg: JobConfig) -> str:
+    """Where to resume from: the job's own latest save if it has one (a restarted job
+    continues where it was interrupted), else ``checkpoint.restore_from``."""
+    from orchestrator.checkpoint.state_file import latest_checkpoint
+
+    ckpt = cfg.checkpoint
+    if ckpt.save_dir and ckpt.resume_from_save_dir:
+        own = latest_checkpoint(ckpt.save_dir, **ckpt.storage_options)
+        if own is not None:
+            return own
+    if not ckpt.restore_from:
+        raise InvalidArgumentError(f"{cfg.source}: checkpoint.restore_from is required to resume a run "
+                                   f"(save_dir {ckpt.save_dir or '(unset)'} has no checkpoint yet)")
+    return resolve_restore_prefix(ckpt.restore_from, ckpt.storage_options)
+
+
+def _job_saver(imported: Any, graph: Any, cfg: JobConfig) -> Any:
+    """The imported run's own saver (same keys, same save subgraph) with the job's retention."""
+    from orchestrator.checkpoint.saver import Saver
+
+    saver_def = type(imported.as_saver_def())()
+    saver_def.CopyFrom(imported.as_saver_def())
+    saver_def.max_to_keep = cfg.checkpoint.max_to_keep
+    saver_def.keep_checkpoint_every_n_hours = cfg.checkpoint.keep_checkpoint_every_n_hours
+    return Saver(saver_def=saver_def, graph=graph, storage_options=cfg.checkpoint.storage_options)
+
+
+def _adopt_existing_checkpoints(saver: Any, cfg: JobConfig) -> None:
+    """Resuming into a directory that already has checkpoints: keep counting them for
+    ``max_to_keep``, as the interrupted run would have, instead of forgetting them."""
+    from orchestrator.checkpoint.state_file import get_checkpoint_state
+
+    state = get_checkpoint_state(cfg.checkpoint.save_dir, **cfg.checkpoint.storage_options)
+    if state is not None:
+        saver.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
+
+
+def _train_op(graph: Any, cfg: JobConfig) -> Any:
+    if cfg.train.train_op:
+        return graph.as_graph_element(cfg.train.train_op)
+    ops = graph.get_collection("train_op")
+    if not ops:
+        raise NotFoundError(f"{cfg.model.meta_graph}: the 'train_op' collection is empty; "
+                            f"set train.train_op in {cfg.source} to the op to run")
+    return ops[0]
+
+
+def _global_step(graph: Any) -> Any:
+    steps = graph.get_collection("global_step")
+    if steps:
+        item = steps[0]
+        return getattr(item, "snapshot", None) or getattr(item, "value", None) or item
+    try:
+        return graph.get_tensor_by_name("global_step:0")
+    except (KeyError, ValueError):
+        return None
+
+
+def _step_value(sess: Any, global_step: Any) -> int:
+    return int(np.asarray(sess.run(global_step)))
+
+
+def _prefix_step(prefix: str) -> int:
+    """A graph without a global step counts on from the restored prefix's ``-N`` suffix."""
+    tail = prefix.rsplit("-", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else 0
+
+
+def _join(directory: str, name: str) -> str:
+    return directory.rstrip("/") + "/" + name
+
+
+def _short(value: Any) -> str:
+    arr = np.asarray(value)
+    if arr.size == 1:
+        return f"{arr.item():.6g}" if arr.dtype.kind in "fc" else str(arr.item())
+    return f"<{arr.dtype} {list(arr.shape)}>"
