@@ -1,16 +1,11 @@
 """Tensor-bundle (TF V2 checkpoint) I/O as the Saver and the io kernels sequence it.
 
 The Saver's commit protocol needs the writes split into steps it can order: each
-data shard (:func:`write_data_shard`), then the index (:func:`write_index`). Restores
-need :func:`read_tensors` (whole tensors or slices, crc-checked, ranges read in
-parallel threads).
-
-Interim note: the project's format layer (``checkpoint/sstable.py``, ``bundle.py``,
-``reader.py``, ``writer.py``, ``plan.py``, ``read.py``) was not in the checkout when
-this module was written, so the table and entry codecs it needs live in
-:mod:`orchestrator.checkpoint.table` and :mod:`orchestrator.checkpoint.tensor_codec`.
-Every caller goes through the functions here, so switching to the format layer's
-reader/plan means changing only this module.
+data shard (:func:`write_data_shard`, streamed tensor by tensor without joining), then
+the index (:func:`write_index`). Reads parse the index (:func:`read_index`) and go
+through the restore plan and its executor (:mod:`~orchestrator.checkpoint.plan`,
+:mod:`~orchestrator.checkpoint.read`): :func:`read_entries` returns stored entries,
+:func:`read_tensors` whole tensors or ``shape_and_slices`` slices of them.
 """
 from __future__ import annotations
 
@@ -22,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from orchestrator import storage
-from orchestrator.checkpoint import files, table, tensor_codec
+from orchestrator.checkpoint import files, plan, read, table, tensor_codec
 from orchestrator.checkpoint.mapping import SliceSpec
 from orchestrator.errors import DataLossError, InvalidArgumentError, NotFoundError, suggest
 
@@ -49,7 +44,7 @@ def write_data_shard(prefix: str, shard_id: int, num_shards: int, items: Sequenc
                      **storage_options: Any) -> ShardResult:
     """Write ``PREFIX.data-<shard_id>-of-<num_shards>`` holding ``items`` (sorted by key, like TF)."""
     pb2 = _pb2()
-    chunks: list[bytes | memoryview] = []
+    chunks: list[bytes | np.ndarray] = []
     offset = 0
     result = ShardResult(shard_id, {}, {})
     for key, spec, value in sorted(items, key=lambda it: (it[0], it[1])):
@@ -76,7 +71,7 @@ def write_data_shard(prefix: str, shard_id: int, num_shards: int, items: Sequenc
         result.entries[index_key] = entry
         chunks.append(payload)
         offset += len(payload)
-    storage.write_bytes(files.data_filename(prefix, shard_id, num_shards), b"".join(chunks), **storage_options)
+    storage.write_chunks(files.data_filename(prefix, shard_id, num_shards), chunks, **storage_options)
     return result
 
 
@@ -193,6 +188,7 @@ def _ranges_for(index: Index, name: str, spec: str) -> tuple[list[_Range], Any, 
 
 
 def _read_one(rng: _Range, **storage_options: Any) -> np.ndarray:
+    """One stored entry read on its own (verification reports each tensor's problem)."""
     entry = rng.entry
     fs, path = storage.filesystem(rng.path, **storage_options)
     try:
@@ -206,28 +202,53 @@ def _read_one(rng: _Range, **storage_options: Any) -> np.ndarray:
     return tensor_codec.decode(data, entry, f"tensor {name} in {rng.path}")
 
 
-def _assemble(parts: list[tuple[_Range, np.ndarray]], dtype: np.dtype, full: tuple) -> np.ndarray:
-    out = np.empty(full, dtype=dtype)
-    for rng, value in parts:
-        extents = table.decode_slice_extents(rng.key)
-        out[SliceSpec(full, extents).index] = value
+def read_entries(index: Index, keys: Iterable[bytes] | None = None, readers: int = 1,
+                 threads: int = read.DEFAULT_THREADS, verify: bool = True,
+                 max_range_bytes: int = plan.DEFAULT_MAX_RANGE_BYTES,
+                 coalesce_gap: int = plan.DEFAULT_COALESCE_GAP, **storage_options: Any) -> dict[bytes, np.ndarray]:
+    """Stored entries (index key -> array) for ``keys``; a partitioned name yields its slice entries."""
+    items = plan.stored_items(index, keys)
+    work = plan.plan_items(items, readers, max_range_bytes, coalesce_gap)
+    return read.read_work_lists(work, items, threads, verify, **storage_options)
+
+
+def full_tensor(index: Index, name: str, stored: Mapping[bytes, np.ndarray]) -> np.ndarray:
+    """``name``'s whole value from :func:`read_entries` output (slices assembled)."""
+    entry = index.entry(name)
+    if not entry.slices:
+        return stored[name.encode("utf-8")]
+    full = tuple(d.size for d in entry.shape.dim)
+    out = np.empty(full, dtype=tensor_codec.numpy_dtype(entry.dtype, name))
+    covered = 0
+    for proto in entry.slices:
+        extents = tuple((e.start, e.length if e.HasField("length") else -1) for e in proto.extent)
+        spec = SliceSpec(full, extents)
+        part = stored[table.encode_slice_key(name, extents)]
+        if tuple(part.shape) != spec.shape:
+            raise DataLossError(f"{index.prefix}: slice {list(extents)} of {name!r} holds shape "
+                                f"{list(part.shape)}, expected {list(spec.shape)}")
+        out[spec.index] = part
+        covered += part.size
+    if covered != out.size:
+        raise DataLossError(f"{index.prefix}: the slices of {name!r} cover {covered} of its {out.size} elements")
     return out
 
 
-def read_tensors(prefix: str, requests: Sequence[tuple[str, str]], max_workers: int = 8,
-                 **storage_options: Any) -> list[np.ndarray]:
-    """Values for ``(key, shape_and_slices)`` requests, in order; ranges read by a thread pool."""
+def read_tensors(prefix: str, requests: Sequence[tuple[str, str]], max_workers: int = read.DEFAULT_THREADS,
+                 verify: bool = True, **storage_options: Any) -> list[np.ndarray]:
+    """Values for ``(key, shape_and_slices)`` requests, in order (one reader, ``max_workers`` threads)."""
     index = read_index(prefix, **storage_options)
-    plans = [_ranges_for(index, name, spec) for name, spec in requests]
-    unique = {r.key: r for ranges, _, _ in plans for r in ranges}
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(unique) or 1))) as pool:
-        values = dict(zip(unique, pool.map(lambda r: _read_one(r, **storage_options), unique.values())))
-    out = []
-    for (name, spec), (ranges, dtype_enum, full) in zip(requests, plans):
-        if len(ranges) == 1 and not index.entry(name).slices:
-            value = values[ranges[0].key]
-        else:
-            value = _assemble([(r, values[r.key]) for r in ranges], tensor_codec.numpy_dtype(dtype_enum, name), full)
+    for name, _ in requests:
+        index.entry(name)                      # NotFoundError with suggestions before any read
+    stored = read_entries(index, {n.encode("utf-8"): None for n, _ in requests}, threads=max_workers,
+                          verify=verify, **storage_options)
+    out: list[np.ndarray] = []
+    handed_out: set[int] = set()
+    for name, spec in requests:
+        value = full_tensor(index, name, stored)
+        if id(value) in handed_out:            # the same key twice: never alias two variables
+            value = value.copy()
+        handed_out.add(id(value))
         wanted = SliceSpec.parse(spec, f"{prefix} request for {name!r}")
         if wanted is not None:
             if tuple(value.shape) != wanted.full_shape:

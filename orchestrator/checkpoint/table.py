@@ -1,7 +1,5 @@
 """LevelDB-format tables as TF's ``.index`` files use them, and slice-entry keys.
 
-Interim codec for :mod:`orchestrator.checkpoint.bundle_io` (see its docstring).
-
 A table is data blocks, an (empty) metaindex block, an index block and a 48-byte
 footer. A block holds entries ``varint shared | varint unshared | varint value_len |
 key suffix | value``, then the restart offsets (uint32 each) and their count; every
@@ -19,7 +17,7 @@ from collections.abc import Sequence
 
 import crc32c
 
-from orchestrator.errors import DataLossError
+from orchestrator.errors import DataLossError, UnimplementedError
 
 MAGIC = 0xdb4775248b80fb57
 FOOTER_SIZE = 48
@@ -142,14 +140,29 @@ def _read_block(data: bytes, offset: int, size: int, where: str) -> bytes:
     if masked_crc32c(data[offset:end + 1]) != stored:
         raise DataLossError(f"{where}: block at offset {offset} fails its crc32c check (corrupt index)")
     if kind == 1:
-        try:
-            import snappy
-            return snappy.uncompress(block)
-        except Exception as exc:
-            raise DataLossError(f"{where}: cannot decompress snappy block at {offset}: {exc}") from None
+        return _snappy_uncompress(block, offset, where)
     if kind != 0:
         raise DataLossError(f"{where}: block at offset {offset} has unknown compression type {kind}")
     return block
+
+
+def _snappy_uncompress(block: bytes, offset: int, where: str) -> bytes:
+    """Decode a snappy-compressed block (type 1), which LevelDB writers may produce."""
+    try:
+        import snappy
+    except ImportError:
+        raise UnimplementedError(f"{where}: block at offset {offset} is snappy-compressed; install "
+                                 f"python-snappy to read it") from None
+    declared, _ = get_varint(block, 0, where)
+    # A snappy element of 3 bytes expands to at most 64, so a larger claim is corruption;
+    # checking it first avoids allocating whatever a corrupt header asks for.
+    if declared > 22 * len(block) + 64:
+        raise DataLossError(f"{where}: snappy block at offset {offset} claims {declared} bytes from "
+                            f"{len(block)} compressed bytes")
+    try:
+        return snappy.uncompress(block)
+    except Exception as exc:       # python-snappy raises its own error types
+        raise DataLossError(f"{where}: cannot decompress snappy block at offset {offset}: {exc}") from None
 
 
 def _block_rows(block: bytes, where: str) -> list[tuple[bytes, bytes]]:

@@ -1,7 +1,5 @@
 """Tensor bytes in a ``.data`` file ⇄ numpy, with the entry's masked crc32c.
 
-Interim codec for :mod:`orchestrator.checkpoint.bundle_io` (see its docstring).
-
 Numeric tensors are their little-endian bytes. String tensors are one varint length
 per element, the masked crc32c of those length bytes (4 bytes), then the
 concatenated element bytes. The entry crc covers the lengths (as fixed-width
@@ -60,8 +58,12 @@ def _length_words(items: list[bytes]) -> bytes:
                     for x in items)
 
 
-def encode(value: np.ndarray, where: str) -> tuple[bytes, int]:
-    """(payload, masked crc32c) of one tensor."""
+def encode(value: np.ndarray, where: str) -> tuple[bytes | np.ndarray, int]:
+    """(payload, masked crc32c) of one tensor.
+
+    A numeric payload is a uint8 view of the (contiguous, little-endian) array itself,
+    not a copy: saves stream these views to the data file.
+    """
     if value.dtype == object or value.dtype.kind in "SU":
         items = [_as_bytes(x) for x in value.reshape(-1)]
         lengths = b"".join(put_varint(len(x)) for x in items)
@@ -73,20 +75,52 @@ def encode(value: np.ndarray, where: str) -> tuple[bytes, int]:
     data = np.ascontiguousarray(value)
     if data.dtype.byteorder == ">":
         data = data.astype(data.dtype.newbyteorder("<"))
-    payload = data.tobytes()
+    payload = data.reshape(-1).view(np.uint8)
     return payload, mask_crc(crc32c.crc32c(payload))
 
 
-def decode(data: bytes, entry: Any, where: str, verify: bool = True) -> np.ndarray:
+def element_count(entry: Any) -> int:
+    return int(np.prod([d.size for d in entry.shape.dim], dtype=np.int64))
+
+
+def check_numeric_size(entry: Any, where: str) -> np.dtype:
+    """The numpy dtype of a numeric entry, after checking its byte size against its shape.
+
+    Done before any buffer is allocated, so a corrupt shape cannot ask for terabytes.
+    """
+    dtype = numpy_dtype(entry.dtype, where)
+    shape = [d.size for d in entry.shape.dim]
+    if any(d < 0 for d in shape):
+        raise DataLossError(f"{where}: negative dimension in shape {shape}")
+    if element_count(entry) * dtype.itemsize != entry.size:
+        raise DataLossError(f"{where}: the index gives {entry.size} bytes for shape {shape} of {dtype} "
+                            f"({element_count(entry) * dtype.itemsize} expected)")
+    return dtype
+
+
+def verify_numeric(data: Any, entry: Any, where: str) -> None:
+    """Check the entry's masked crc32c over ``data`` (any contiguous buffer; GIL released by crc32c)."""
+    _check_crc(mask_crc(crc32c.crc32c(data)), entry, where, True)
+
+
+def decode(data: bytes | memoryview, entry: Any, where: str, verify: bool = True) -> np.ndarray:
     """Tensor of ``entry`` from its bytes; crc checked (DataLossError naming ``where``)."""
     shape = tuple(d.size for d in entry.shape.dim)
-    dtype = numpy_dtype(entry.dtype, where)
-    count = int(np.prod(shape, dtype=np.int64))
     if entry.dtype != DType.STRING:
+        dtype = numpy_dtype(entry.dtype, where)
         _check_crc(mask_crc(crc32c.crc32c(data)), entry, where, verify)
-        if len(data) != count * dtype.itemsize:
+        if len(data) != element_count(entry) * dtype.itemsize:
             raise DataLossError(f"{where}: {len(data)} bytes for shape {shape} of {dtype}")
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    return decode_strings(data, entry, where, verify)
+
+
+def decode_strings(data: bytes | memoryview, entry: Any, where: str, verify: bool = True) -> np.ndarray:
+    """A string tensor (object array of bytes) from its stored bytes."""
+    shape = tuple(d.size for d in entry.shape.dim)
+    count = element_count(entry)
+    if count < 0 or count > len(data):       # every element needs at least one length byte
+        raise DataLossError(f"{where}: shape {list(shape)} has more strings than the entry's {len(data)} bytes")
     pos, lengths = 0, []
     for _ in range(count):
         length, pos = get_varint(data, pos, where)
