@@ -86,6 +86,7 @@ def _propagate_colocated_devices(graph: Graph, ops: Iterable[Operation]) -> None
 
     The op's own device is dropped even when none of its group has a device: the
     colocation constraint is what places it (observed with TF 2.21's importer).
+    Devices are already canonical (``nodes.build_operations``).
     """
     for op in ops:
         groups = op.attr_protos.get("_class")
@@ -97,17 +98,9 @@ def _propagate_colocated_devices(graph: Graph, ops: Iterable[Operation]) -> None
         for target in targets:
             other = graph._ops.get(target)
             if other is not None and other.device:
-                device = _canonical_device(other.device)
+                device = other.device
                 break
         op.device = device
-
-
-def _canonical_device(device: str) -> str:
-    try:
-        from orchestrator.graph.devices import DeviceSpec
-    except ImportError:   # devices.py lands separately; raw strings are still valid devices
-        return device
-    return DeviceSpec.from_string(device).to_string()
 
 
 # ------------------------------------------------------------------------ collections

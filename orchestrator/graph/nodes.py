@@ -13,6 +13,7 @@ from orchestrator.errors import InvalidArgumentError, NotFoundError, suggest
 from orchestrator.graph import attrs as attr_codec
 from orchestrator.graph import names as naming
 from orchestrator.graph import op_defs as opdefs
+from orchestrator.graph.devices import canonical_device
 from orchestrator.graph.model import Graph, Operation, Tensor
 
 
@@ -68,7 +69,9 @@ def build_operations(graph: Graph, meta: Any, where: str, prefix: str, clear_dev
             signature = opdefs.output_signature(op_def, _LazyAttrs(protos, node.name), node.name)
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"{where}: {exc}") from None
-        ops[new_name] = Operation(graph, new_name, node.op, device="" if clear_devices else node.device,
+        # TF stores devices in canonical form on import ("/gpu:0" -> "/device:GPU:0").
+        device = "" if clear_devices else canonical_device(node.device, f"{where}: node {node.name!r}")
+        ops[new_name] = Operation(graph, new_name, node.op, device=device,
                                   attr_protos=protos, output_types=signature)
     _wire_inputs(graph, nodes, ops, mapping, local_defs, functions, input_map or {}, where)
     return StagedImport(ops, rename_op)

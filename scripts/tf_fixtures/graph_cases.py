@@ -12,6 +12,15 @@ Writes tests/fixtures/graph/:
   tensor_protos.json                    TensorProtos made by TF and the arrays TF decodes them to
   graph_def.pb                          a bare GraphDef (wrong input on purpose)
   saved_model/saved_model.pb            a SavedModel (wrong input on purpose)
+  devices.json                          tf.DeviceSpec's parse/reject/print/merge/replace table, and the
+                                        devices TF gives imported nodes (canonical forms, colocation)
+  small/*.meta                          tiny meta graphs: raw device strings, unsorted control inputs,
+                                        a scope with inputs from outside it, variables without a saver_def
+  import_details.json                   what TF does with them: collection item types (bytes/str) per
+                                        import scope, control-input order, export_scope's unbound inputs,
+                                        the default Saver's subgraph and checkpoint keys
+
+`make_fixtures.py --modules graph_cases --only details` remakes the last three alone.
 """
 from __future__ import annotations
 
@@ -20,6 +29,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -205,5 +215,232 @@ def main() -> int:
     return 0
 
 
+# ------------------------------------------------------------------------ devices and import details
+
+DEVICE_STRINGS = [
+    "", "/job:ps/replica:0/task:1/device:GPU:0", "/job:ps/replica:1/task:2/device:GPU:3", "/gpu:0", "/GPU:1",
+    "gpu:0", "/cpu:*", "cpu", "/device:CPU:0", "/device:cpu:0", "/device:gpu:1", "/device:tpu:0",
+    "/device:XLA_CPU:0", "device:GPU:2", "/device:GPU:*", "/task:3", "/job:worker", "/replica:2",
+    "/job:ps/task:0", "/job:ps/task:0/cpu:0", "/job:ps/task:1/gpu:*", "/job:worker/device:GPU:*",
+    "/job:ps/job:w", "/task:1/task:2", "/task:01", "/task: 1", "/task:-1", "/task:+2", "/replica:1_0",
+    "/job:", "//job:ps//", "/job:ps/", "/tpu:0", "/custom:0", "/epu:1", "/Job:ps", "/JOB:ps",
+    "/job:a b", "/job:localhost/replica:0/task:0/device:CPU:0",
+    # rejected by TF
+    "/job:a:b", "/job", "/task:x", "/task:", "/task:1.5", "/replica:0x1", "/gpu:x", "/device:GPU:x",
+    "/GPU:0/CPU:0", "/gpu:0/device:CPU:0", "/device:CPU:0/device:GPU:0", "/xla_cpu:0", "/localhost",
+    "localhost:0", "/device:GPU:0:1", "/foo:1", "/device:GPU", "/cpu:0:1", ":", "/:", "/job:ps:0",
+    "/device::0", "/device:GPU:", "/job:ps/replica:0/task:1/device:GPU:0/extra",
+]
+
+DEVICE_MERGES = [
+    ("/job:ps", "/task:1"), ("/job:ps/task:0/device:CPU:0", "/job:worker"), ("/gpu:0", "/cpu:*"),
+    ("/cpu:*", "/gpu:0"), ("/device:GPU:1", "/device:CPU:*"), ("", "/job:ps/replica:0/task:1/device:GPU:0"),
+    ("/job:ps/replica:0/task:1/device:GPU:0", ""), ("/job:worker/task:3", "/replica:2/device:GPU:1"),
+    ("/task:1", "/task:0"), ("/device:XLA_CPU:0", "/job:w"),
+]
+
+DEVICE_REPLACES = [
+    ("/job:ps/task:0", {"task": 2, "device_type": "GPU"}), ("/job:ps/task:0", {"job": None}),
+    ("/gpu:1", {"device_index": None}), ("", {"job": "w", "replica": 0, "task": 1, "device_type": "CPU",
+                                             "device_index": 0}),
+    ("/device:CPU:0", {"device_type": "gpu"}),
+]
+
+
+def device_cases() -> dict:
+    """What tf.DeviceSpec parses, rejects, prints, merges and replaces; and what import does to devices."""
+    parse = []
+    for spec in DEVICE_STRINGS:
+        try:
+            d = tf.DeviceSpec.from_string(spec)
+        except Exception as exc:   # TF raises ValueError (its message is ours to choose)
+            parse.append({"spec": spec, "ok": False, "error": type(exc).__name__})
+            continue
+        parse.append({"spec": spec, "ok": True, "string": d.to_string(),
+                      "components": [d.job, d.replica, d.task, d.device_type, d.device_index]})
+    merges = [{"a": a, "b": b, "merged": tf.DeviceSpec.from_string(a).make_merged_spec(
+        tf.DeviceSpec.from_string(b)).to_string()} for a, b in DEVICE_MERGES]
+    replaces = [{"spec": s, "kwargs": kw, "result": tf.DeviceSpec.from_string(s).replace(**kw).to_string()}
+                for s, kw in DEVICE_REPLACES]
+    return {"parse": parse, "merge": merges, "replace": replaces}
+
+
+def devices_meta() -> Any:
+    """A graph whose NodeDefs carry raw (non-canonical) device strings and colocation constraints."""
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.constant(1.0, name="a")
+        b = tf.constant(2.0, name="b")
+        with v1.colocate_with(a):
+            tf.identity(a, name="c")
+        with v1.colocate_with(b):
+            tf.identity(b, name="d")
+        tf.identity(b, name="e")
+        with v1.colocate_with(a), v1.colocate_with(b, ignore_existing=False):
+            tf.add(a, b, name="f")
+        meta = v1.train.export_meta_graph()
+    raw = {"a": "/gpu:0", "b": "/job:ps/task:0/cpu:0", "c": "/cpu:1", "d": "", "e": "/job:ps/task:1/device:CPU:*",
+           "f": "/job:worker"}
+    for node in meta.graph_def.node:
+        node.device = raw[node.name]
+    return meta
+
+
+def imported_devices(meta: Any) -> dict:
+    with tf.Graph().as_default() as graph:
+        v1.train.import_meta_graph(meta)
+        return {"graph_def": {n.name: n.device for n in graph.as_graph_def().node},
+                "colocation_groups": {op.name: [c.decode() for c in op.colocation_groups()]
+                                      for op in graph.get_operations()}}
+
+
+def collection_types(meta_path: Path) -> dict:
+    """Python types and values tf.get_collection returns for each collection kind, unscoped and scoped."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.ParseFromString(meta_path.read_bytes())
+    add_string_collection(meta)
+    out = {}
+    for scope in (None, "s", "s/"):
+        with tf.Graph().as_default() as graph:
+            v1.train.import_meta_graph(meta, import_scope=scope)
+            out[str(scope)] = {key: [[type(x).__name__, x.decode() if isinstance(x, bytes) else x]
+                                     for x in graph.get_collection(key)]
+                               for key in ("labels", "ratios", "counts", "strings")}
+    return out
+
+
+STRING_COLLECTION = ["plain", "^ctl", "loc:@w", "a/b", "", "two\nlines"]
+
+
+def add_string_collection(meta: Any) -> None:
+    """The tests add the same collection to the train meta graph (kept out of the committed file)."""
+    meta.collection_def["strings"].bytes_list.value.extend(s.encode() for s in STRING_COLLECTION)
+
+
+def control_order_meta() -> Any:
+    graph = tf.Graph()
+    with graph.as_default():
+        z = tf.constant(1.0, name="z")
+        bb = tf.constant(2.0, name="bb")
+        m = tf.constant(3.0, name="m")
+        with tf.control_dependencies([z.op, bb.op]):
+            tf.identity(m, name="n")
+        meta = v1.train.export_meta_graph()
+    node = next(n for n in meta.graph_def.node if n.name == "n")
+    del node.input[:]
+    node.input.extend(["m", "^z", "^m", "^bb"])   # not sorted, and one duplicates a data input
+    return meta
+
+
+def control_order(meta: Any) -> dict:
+    with tf.Graph().as_default() as graph:
+        v1.train.import_meta_graph(meta)
+        op = graph.get_operation_by_name("n")
+        return {"control_inputs": [o.name for o in op.control_inputs], "node_def": list(op.node_def.input),
+                "graph_def": next(list(n.input) for n in graph.as_graph_def().node if n.name == "n")}
+
+
+def unbound_meta() -> Any:
+    """A graph with a scope "t" whose nodes read data and control inputs from outside it."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [2], name="x")
+        c = tf.constant(1.0, name="c")
+        with tf.name_scope("t"):
+            a = tf.add(x, c, name="a")
+            with tf.control_dependencies([c.op]):
+                d = tf.identity(a, name="d")
+            tf.add(x, d, name="e")
+        v1.add_to_collection("outs", d)
+        v1.add_to_collection("strs", "t/hello")
+        v1.add_to_collection("strs", "other")
+        return v1.train.export_meta_graph()
+
+
+def unbound_export(meta: Any) -> dict:
+    with tf.Graph().as_default() as graph:
+        v1.train.import_meta_graph(meta)
+        scoped = v1.train.export_meta_graph(export_scope="t")
+        return {"nodes": [{"name": n.name, "input": list(n.input)} for n in scoped.graph_def.node],
+                "collections": {k: [v.decode() for v in c.bytes_list.value] or list(c.node_list.value)
+                                for k, c in scoped.collection_def.items()},
+                "source_graph_unbound_inputs": graph.get_collection("unbound_inputs")}
+
+
+def no_saver_meta() -> Any:
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.get_variable("w", [2, 3], use_resource=False)
+        v1.get_variable("b", [3], use_resource=True)
+        return v1.train.export_meta_graph()
+
+
+def default_saver(meta: Any) -> dict:
+    """TF builds a default Saver (a save/ subgraph over all global variables) when there is no saver_def."""
+    import tempfile
+    out = {}
+    for scope in (None, "s"):
+        with tf.Graph().as_default() as graph:
+            before = {op.name for op in graph.get_operations()}
+            saver = v1.train.import_meta_graph(meta, import_scope=scope)
+            imported = {n.name for n in meta.graph_def.node}
+            added = [{"name": n.name, "op": n.op, "input": list(n.input), "device": n.device}
+                     for n in graph.as_graph_def().node
+                     if n.name not in before and n.name.split("/", 1)[-1 if scope else 0] not in imported
+                     and not (scope and n.name.startswith(scope + "/"))]
+            with v1.Session() as sess:
+                sess.run(v1.global_variables_initializer())
+                prefix = saver.save(sess, tempfile.mkdtemp() + "/m", write_meta_graph=False)
+            sd = saver.saver_def
+            out[str(scope)] = {"saver_def": {"filename_tensor_name": sd.filename_tensor_name,
+                                             "save_tensor_name": sd.save_tensor_name,
+                                             "restore_op_name": sd.restore_op_name, "sharded": sd.sharded,
+                                             "max_to_keep": sd.max_to_keep, "version": int(sd.version),
+                                             "keep_checkpoint_every_n_hours": sd.keep_checkpoint_every_n_hours},
+                               "added_nodes": added,
+                               "checkpoint_keys": sorted(name for name, _ in tf.train.list_variables(prefix))}
+    with tf.Graph().as_default():
+        tf.constant(1.0, name="c")
+        constants_only = v1.train.export_meta_graph()
+    with tf.Graph().as_default():
+        out["no_variables"] = v1.train.import_meta_graph(constants_only)
+    return out
+
+
+def build_details(out: Path) -> None:
+    """devices.json and import_details.json (+ the small meta graphs they were made from)."""
+    v1.disable_eager_execution()
+    v1.disable_control_flow_v2()
+    devices = device_cases()
+    dev_meta = devices_meta()
+    devices["import"] = imported_devices(dev_meta)
+    (out / "devices.json").write_text(json.dumps(devices, indent=1, sort_keys=True))
+    metas = {"devices": dev_meta, "control_order": control_order_meta(), "unbound": unbound_meta(),
+             "no_saver": no_saver_meta()}
+    (out / "small").mkdir(exist_ok=True)
+    for name, meta in metas.items():
+        (out / "small" / f"{name}.meta").write_bytes(meta.SerializeToString(deterministic=True))
+    details = {"collection_types": collection_types(out / "train" / "model.meta"),
+               "string_collection": STRING_COLLECTION,
+               "control_order": control_order(metas["control_order"]),
+               "unbound": unbound_export(metas["unbound"]),
+               "default_saver": default_saver(metas["no_saver"])}
+    (out / "import_details.json").write_text(json.dumps(details, indent=1, sort_keys=True))
+
+
+def build(out_dir: Path, only: set[str] | None) -> None:
+    """make_fixtures entry point: ``only={"details"}`` remakes devices/import details alone."""
+    out = out_dir / "graph"
+    if only is None or "train" in only:
+        global OUT
+        OUT = out
+        main()
+    if only is None or "details" in only:
+        build_details(out)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    build_details(OUT)
+    sys.exit(status)
