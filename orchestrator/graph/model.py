@@ -151,6 +151,10 @@ class Graph:
         self._op_defs: dict[str, Any] = {}           # from imported stripped_op_lists
         self._unique = naming.UniqueNames()
         self._consumers: dict[tuple[str, int], list[Operation]] | None = None
+        # Bumped whenever operations or functions are added (or an import is rolled back):
+        # executors key their compiled schedules on it, so a Session made before
+        # import_meta_graph sees the imported nodes.
+        self.version = 0
 
     # ---------------------------------------------------------------- lookup
     def get_operations(self) -> list[Operation]:
@@ -273,6 +277,7 @@ class Graph:
             self._ops[op.name] = op
             self._unique.mark(op.name)
         self._consumers = None
+        self.version += 1
 
     def _add_functions(self, library: Any, where: str) -> None:
         """Merge a FunctionDefLibrary; a different function under an existing name is an error."""
@@ -285,6 +290,7 @@ class Graph:
             self.function_library[name] = fn
         for grad in library.gradient:
             self.gradient_defs[grad.function_name] = grad.gradient_func
+        self.version += 1
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -303,6 +309,7 @@ class Graph:
             self._op_defs, self._unique = op_defs, unique
             self.versions.CopyFrom(versions)
             self._consumers = None
+            self.version += 1
             raise
 
     def _consumers_of(self, tensor: Tensor) -> list[Operation]:

@@ -1,0 +1,196 @@
+"""From a graph and a run signature to something executable.
+
+``Session.run`` calls these in order, once per (graph version, fetches, feeds) signature:
+
+1. ``prune``: the operations the fetches need, following data and control edges
+   backwards; a fed tensor cuts the walk (its producer need not run).
+2. ``check_runnable``: refuse before anything runs — op types without a kernel (also
+   inside the function bodies the subgraph calls), placeholders nobody feeds.
+3. ``toposort`` + ``build_schedule`` (acyclic subgraphs without v1 control flow): a
+   ``FlatSchedule`` of resolved kernels and integer slots; or, when v1 control flow
+   (Enter/Exit/Switch/Merge/NextIteration) is present, the dynamic executor of
+   ``exec/frames.py`` compiled from the same per-node ``NodeCall`` records.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.exec.executor import FlatSchedule, Step
+from orchestrator.ops.registry import get_kernel, has_kernel
+
+# Op types that need the dynamic (frame-aware) executor.
+V1_CONTROL_FLOW = frozenset({
+    "Enter", "RefEnter", "Exit", "RefExit", "Switch", "RefSwitch", "Merge", "RefMerge",
+    "NextIteration", "RefNextIteration", "LoopCond"})
+
+# Ops the executor itself provides: a Placeholder only ever yields its feed.
+EXECUTOR_OPS = frozenset({"Placeholder"})
+
+# Ops whose output may be (a view of) their first input: a fetched value reached from a
+# ref variable through these is copied, so a later in-place update cannot change it.
+_ALIASING_OPS = frozenset({"Identity", "RefIdentity", "IdentityN", "Snapshot", "StopGradient",
+                           "Reshape", "ExpandDims", "Squeeze", "PlaceholderWithDefault",
+                           "Enter", "RefEnter", "Exit", "RefExit", "Switch", "RefSwitch",
+                           "Merge", "RefMerge", "NextIteration", "RefNextIteration"})
+
+FeedKey = tuple  # ("feed", Tensor): the slot of a fed value, distinct from its producer's output
+
+
+class NodeCall(NamedTuple):
+    """One node, resolved: what to call and where its values come from and go."""
+
+    node: Any                      # Operation or function-body node (name, type for messages; ctx)
+    fn: Callable | None
+    kwargs: dict
+    inputs: tuple[Hashable, ...]   # value keys, one per input
+    deref: tuple[int, ...]         # input positions to dereference (ref output -> value input)
+    outputs: tuple[Hashable, ...]  # value keys, one per output
+    multi: bool
+    fold: bool                     # a constant: evaluated once at compile time
+
+
+def prune(fetch_tensors: Iterable[Any], target_ops: Iterable[Any], fed: set) -> list[Any]:
+    """Operations needed for the fetches and targets, in graph insertion order."""
+    needed: set = set()
+    stack = [t.op for t in fetch_tensors if t not in fed]
+    stack.extend(target_ops)
+    while stack:
+        op = stack.pop()
+        if op in needed:
+            continue
+        needed.add(op)
+        stack.extend(t.op for t in op.inputs if t not in fed)
+        stack.extend(op.control_inputs)
+    if not needed:
+        return []
+    graph = next(iter(needed)).graph
+    return [op for op in graph.get_operations() if op in needed]
+
+
+def check_runnable(ops: Sequence[Any], fed: set, library: dict) -> None:
+    """Raise before running anything: missing kernels (incl. called functions), unfed placeholders."""
+    from orchestrator.exec.functions import missing_kernels   # functions imports this module
+    from orchestrator.errors import UnimplementedError
+
+    missing = missing_kernels(ops, library)
+    if missing:
+        listing = "; ".join(f"{op_type} (used by {', '.join(repr(n) for n in nodes[:5])}"
+                            f"{' and %d more' % (len(nodes) - 5) if len(nodes) > 5 else ''})"
+                            for op_type, nodes in sorted(missing.items()))
+        raise UnimplementedError(f"the subgraph needed for this run uses op types without a kernel, "
+                                 f"nothing was run: {listing}")
+    for op in ops:
+        if op.type == "Placeholder" and op.outputs[0] not in fed:
+            raise InvalidArgumentError(
+                f"You must feed a value for placeholder tensor {op.outputs[0].name!r} with dtype "
+                f"{_dtype_name(op.outputs[0])} and shape {_shape_text(op.outputs[0].shape)}")
+
+
+def toposort(ops: Sequence[Any], fed: set) -> list[Any]:
+    """Kahn's order over data (non-fed) and control edges; ties keep graph order."""
+    index = {op: i for i, op in enumerate(ops)}
+    pending = [0] * len(ops)
+    users: list[list[int]] = [[] for _ in ops]
+    for i, op in enumerate(ops):
+        deps = {index[t.op] for t in op.inputs if t not in fed and t.op in index}
+        deps.update(index[c] for c in op.control_inputs if c in index)
+        pending[i] = len(deps)
+        for d in deps:
+            users[d].append(i)
+    ready = [i for i, count in enumerate(pending) if count == 0]
+    ready.reverse()
+    order: list[Any] = []
+    while ready:
+        i = ready.pop()
+        order.append(ops[i])
+        unlocked = []
+        for u in users[i]:
+            pending[u] -= 1
+            if pending[u] == 0:
+                unlocked.append(u)
+        ready.extend(sorted(unlocked, reverse=True))
+    if len(order) != len(ops):
+        stuck = [op.name for op, count in zip(ops, pending) if count > 0][:5]
+        raise InvalidArgumentError(f"the graph has a cycle that is not a v1 while loop (nodes {stuck}); "
+                                   f"only Enter/Merge/NextIteration loops may be cyclic")
+    return order
+
+
+def graph_node_call(op: Any, fed: set, make_ctx: Callable[[Any], Any]) -> NodeCall:
+    """The NodeCall of a graph Operation; fed inputs read their feed slot."""
+    kdef = get_kernel(op.type)
+    attrs = op.attrs
+    kwargs = dict(attrs) if kdef.accepts_all_attrs else {k: v for k, v in attrs.items() if k in kdef.attr_names}
+    if kdef.needs_ctx:
+        kwargs["ctx"] = make_ctx(op)
+    inputs = tuple(("feed", t) if t in fed else t for t in op.inputs)
+    deref = tuple(i for i, t in enumerate(op.inputs) if t.is_ref and i not in kdef.ref_inputs)
+    return NodeCall(op, kdef.fn, kwargs, inputs, deref, tuple(op.outputs), kdef.multi,
+                    op.type == "Const" and not kdef.stateful)
+
+
+def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
+                   output_keys: Sequence[Hashable], copy_outputs: Sequence[bool]) -> FlatSchedule:
+    """Assign integer slots, fold constants, compute last uses, emit Steps."""
+    slot: dict[Hashable, int] = {}
+    for key in input_keys:
+        slot.setdefault(key, len(slot))
+    for call in calls:
+        for key in call.outputs:
+            slot[key] = len(slot)
+    template: list = [None] * len(slot)
+    missing = [k for c in calls for k in c.inputs if k not in slot] + [k for k in output_keys if k not in slot]
+    if missing:
+        raise InvalidArgumentError(f"internal: value(s) {missing[:3]} are used but never produced")
+
+    pinned = {slot[k] for k in output_keys} | {slot[k] for k in input_keys}
+    last_use: dict[int, int] = {}
+    live_calls = [c for c in calls if not c.fold]
+    for position, call in enumerate(live_calls):
+        for key in call.inputs:
+            last_use[slot[key]] = position
+    frees: list[list[int]] = [[] for _ in live_calls]
+    for position, call in enumerate(live_calls):
+        for key in call.outputs:
+            s = slot[key]
+            if s not in pinned:
+                frees[last_use.get(s, position)].append(s)
+
+    steps: list[Step] = []
+    for call in calls:
+        if call.fold:
+            value = call.fn(**call.kwargs)
+            if hasattr(value, "flags"):
+                value.flags.writeable = False
+            template[slot[call.outputs[0]]] = value
+    for position, call in enumerate(live_calls):
+        nout = len(call.outputs) if call.multi else (-1 if call.outputs else 0)
+        out = slot[call.outputs[0]] if call.outputs else -1
+        frees_here = tuple(s for s in frees[position] if template[s] is None)
+        steps.append(Step(call.fn, tuple(slot[k] for k in call.inputs), call.deref, call.kwargs,
+                          out, nout, frees_here, call.node))
+    return FlatSchedule(steps, template, [slot[k] for k in input_keys],
+                        [slot[k] for k in output_keys], copy_outputs)
+
+
+def aliasing_tensors(ops: Sequence[Any]) -> set:
+    """Tensors (of ``ops``, in topological order) that may share memory with a ref variable."""
+    alias: set = set()
+    for op in ops:
+        flows = op.type in _ALIASING_OPS and any(t.is_ref or t in alias for t in op.inputs)
+        for t in op.outputs:
+            if t.is_ref or flows:
+                alias.add(t)
+    return alias
+
+
+def _dtype_name(tensor: Any) -> str:
+    return getattr(tensor.dtype, "tf_name", str(tensor.dtype))
+
+
+def _shape_text(shape: Any) -> str:
+    if shape is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"

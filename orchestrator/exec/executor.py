@@ -1,0 +1,119 @@
+"""The flat executor: a compiled, straight-line schedule of kernel calls.
+
+A ``FlatSchedule`` is what ``compile.build_schedule`` makes from a pruned, acyclic
+subgraph (or a function body). Running it is one loop over precomputed steps::
+
+    vals = template.copy()          # constants already in their slots
+    vals[feed_slot] = fed value     # for each feed / function argument
+    for step in steps:              # kernel, input slots, attrs, output slot(s), slots to free
+        vals[out] = kernel(*(vals[i] for i in ins), **attrs)
+        vals[freed] = None          # values die right after their last use
+
+No graph walking, no name lookups and no per-step dict building happen at run time:
+everything a step needs was resolved when the schedule was compiled.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from orchestrator.errors import InvalidArgumentError, OrchestratorError
+from orchestrator.exec.state import Ref
+
+
+class Step(NamedTuple):
+    """One kernel call. ``nout`` is -1 for a single output, else the number of outputs."""
+
+    fn: Callable
+    ins: tuple[int, ...]
+    deref: tuple[int, ...]       # argument positions holding a Ref the kernel wants as a value
+    kwargs: dict
+    out: int
+    nout: int
+    free: tuple[int, ...]        # slots whose last use is this step
+    node: Any                    # the Operation (or function-body node), for error messages
+
+
+def deref(value: Any) -> Any:
+    """The array behind a ref-variable output (raises naming the variable when uninitialized)."""
+    return value.get() if isinstance(value, Ref) else value
+
+
+class FlatSchedule:
+    """A compiled straight-line program. ``run(inputs)`` returns the values of ``output_slots``."""
+
+    __slots__ = ("steps", "template", "input_slots", "output_slots", "copy_outputs", "num_ops")
+
+    def __init__(self, steps: Sequence[Step], template: list, input_slots: Sequence[int],
+                 output_slots: Sequence[int], copy_outputs: Sequence[bool]):
+        self.steps = tuple(steps)
+        self.template = template
+        self.input_slots = tuple(input_slots)
+        self.output_slots = tuple(output_slots)
+        self.copy_outputs = tuple(copy_outputs)
+        self.num_ops = len(self.steps)
+
+    def run(self, inputs: Sequence[Any]) -> list[Any]:
+        vals = self.template.copy()
+        for slot, value in zip(self.input_slots, inputs):
+            vals[slot] = value
+        node = None
+        try:
+            for fn, ins, refs, kwargs, out, nout, free, node in self.steps:
+                if refs:
+                    args = [vals[i] for i in ins]
+                    for position in refs:
+                        value = args[position]
+                        if isinstance(value, Ref):
+                            args[position] = value.get()
+                    result = fn(*args, **kwargs)
+                else:
+                    result = fn(*[vals[i] for i in ins], **kwargs)
+                if nout < 0:
+                    vals[out] = result
+                elif nout:
+                    if len(result) != nout:
+                        raise InvalidArgumentError(f"kernel returned {len(result)} outputs, the op has {nout}")
+                    vals[out:out + nout] = result
+                for slot in free:
+                    vals[slot] = None
+        except Exception as exc:  # noqa: BLE001 - re-raised with the node named
+            error = node_error(node, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        outputs = []
+        for slot, copy in zip(self.output_slots, self.copy_outputs):
+            value = vals[slot]
+            if isinstance(value, Ref):
+                value = value.get().copy()
+            elif isinstance(value, np.ndarray) and (copy or not value.flags.writeable):
+                value = value.copy()
+            outputs.append(value)
+        return outputs
+
+
+def node_error(node: Any, exc: BaseException) -> BaseException:
+    """``exc`` with the failing node's name and type in front of its message.
+
+    Our own errors keep their class (a FailedPreconditionError stays one); numpy's
+    ValueError/IndexError become InvalidArgumentError; anything else (a kernel bug) keeps
+    its class and gets a note naming the node.
+    """
+    if node is None:
+        return exc
+    where = f"{node.type} node {node.name!r}"
+    message = str(exc)
+    if isinstance(exc, OrchestratorError):
+        if node.name in message:
+            return exc
+        try:
+            return type(exc)(f"{where}: {message}")
+        except TypeError:
+            return exc
+    if isinstance(exc, (ValueError, IndexError, ArithmeticError)):
+        return InvalidArgumentError(f"{where}: {type(exc).__name__}: {message}")
+    exc.add_note(f"(while running {where})")
+    return exc
