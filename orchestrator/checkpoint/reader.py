@@ -127,9 +127,12 @@ def _dtype(enum: int, name: str, prefix: str) -> DType:
         raise DataLossError(f"{files.index_filename(prefix)}: tensor {name!r} has unknown DataType {enum}") from None
 
 
-def load_checkpoint(ckpt_dir_or_file: str, **storage_options: Any) -> CheckpointReader:
-    """A reader of a checkpoint prefix, a V1 file, or a directory's latest checkpoint (any fsspec URL)."""
-    return CheckpointReader(ckpt_dir_or_file, **storage_options)
+def load_checkpoint(ckpt_dir_or_file: str, *, verify: bool = True, **storage_options: Any) -> CheckpointReader:
+    """A reader of a checkpoint prefix, a V1 file, or a directory's latest checkpoint (any fsspec URL).
+
+    ``verify=False`` skips the crc32c checks (TF always checks; this is for salvaging).
+    """
+    return CheckpointReader(ckpt_dir_or_file, verify=verify, **storage_options)
 
 
 def list_variables(ckpt_dir_or_file: str, **storage_options: Any) -> list[tuple[str, list[int]]]:

@@ -98,15 +98,23 @@ def _separator(last: bytes, nxt: bytes | None) -> bytes:
     return last
 
 
-def build_table(rows: Sequence[tuple[bytes, bytes]]) -> bytes:
-    """Serialize sorted ``(key, value)`` rows as a table TF's reader accepts."""
+def build_table(rows: Sequence[tuple[bytes, bytes]], snappy_blocks: bool = False) -> bytes:
+    """Serialize sorted ``(key, value)`` rows as a table TF's reader accepts.
+
+    TF writes uncompressed blocks; ``snappy_blocks`` compresses the data blocks as
+    other LevelDB writers may (tests of the reader use it).
+    """
     out = bytearray()
     handles: list[tuple[bytes, int, int]] = []
 
-    def emit(block: bytes) -> tuple[int, int]:
+    def emit(block: bytes, compress: bool = False) -> tuple[int, int]:
+        kind = b"\x00"
+        if compress:
+            import snappy
+            block, kind = snappy.compress(block), b"\x01"
         offset = len(out)
         out.extend(block)
-        out.extend(b"\x00" + struct.pack("<I", masked_crc32c(block + b"\x00")))
+        out.extend(kind + struct.pack("<I", masked_crc32c(block + kind)))
         return offset, len(block)
 
     pending: list[tuple[bytes, bytes]] = []
@@ -116,10 +124,10 @@ def build_table(rows: Sequence[tuple[bytes, bytes]]) -> bytes:
         size += len(key) + len(value) + 8
         if size >= BLOCK_SIZE:
             nxt = rows[i + 1][0] if i + 1 < len(rows) else None
-            handles.append((_separator(key, nxt), *emit(_block(pending))))
+            handles.append((_separator(key, nxt), *emit(_block(pending), snappy_blocks)))
             pending, size = [], 0
     if pending:
-        handles.append((_separator(pending[-1][0], None), *emit(_block(pending))))
+        handles.append((_separator(pending[-1][0], None), *emit(_block(pending), snappy_blocks)))
     meta = emit(_block([]))
     index = emit(_block([(k, put_varint(o) + put_varint(s)) for k, o, s in handles]))
     footer = put_varint(meta[0]) + put_varint(meta[1]) + put_varint(index[0]) + put_varint(index[1])

@@ -1,0 +1,224 @@
+"""Checkpoint restore/save throughput: real TensorFlow against orchestrator, and the raw read limit.
+
+    .venv/bin/python scripts/bench_checkpoint.py                 # 1 GiB over 64 variables
+    .venv/bin/python scripts/bench_checkpoint.py --gib 0.25      # quick run
+
+1. A TF subprocess (``--tf-python``, TF's default settings incl. oneDNN, as users run it)
+   builds ``--variables`` float32 variables totalling ``--gib`` GiB, saves them with
+   ``tf.compat.v1.train.Saver`` (timed), then times ``import_meta_graph`` + session +
+   ``restore`` of that checkpoint.
+2. This process times, on the same files: orchestrator's ``import_meta_graph`` + Saver
+   restore (crc32c on) with one reader and one thread, with one reader and ``--threads``
+   threads (the Saver's default path), and ``--readers`` work lists of the restore plan
+   executed in parallel; orchestrator's Saver save; and the raw limit: plain sequential
+   ``readinto`` of each data file into one fresh numpy buffer, and of each tensor's
+   bytes into its own fresh buffer (the faster of the two is "raw"; with per-tensor
+   buffers the allocator reuses freed memory instead of faulting in new pages).
+
+Every measurement runs once to warm the page cache, then best of ``--repeats``.
+Throughput is checkpoint bytes / seconds (GB = 1e9 bytes).
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TF_SIDE = r"""
+import json, os, sys, time
+import numpy as np
+import tensorflow as tf
+t = tf.compat.v1
+t.disable_eager_execution()
+workdir, gib, nvars, repeats = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+per_var = int(gib * 2**30) // 4 // nvars
+shape = [per_var // 1024, 1024] if per_var % 1024 == 0 else [per_var]
+graph = tf.Graph()
+with graph.as_default():
+    for i in range(nvars):
+        t.get_variable(f"layer_{i:03d}/kernel", shape, tf.float32,
+                       initializer=t.random_uniform_initializer(-1.0, 1.0, seed=i))
+    saver = t.train.Saver(max_to_keep=1)
+    timed_saver = t.train.Saver(max_to_keep=1)
+    with t.Session() as sess:
+        sess.run(t.global_variables_initializer())
+        prefix = saver.save(sess, os.path.join(workdir, "tf", "model.ckpt"), global_step=0)
+        saves = []
+        for step in range(repeats + 1):
+            start = time.perf_counter()
+            timed_saver.save(sess, os.path.join(workdir, "tf_save", "model.ckpt"), global_step=step)
+            saves.append(time.perf_counter() - start)
+restores = []
+for _ in range(repeats + 1):
+    g = tf.Graph()
+    with g.as_default():
+        start = time.perf_counter()
+        restorer = t.train.import_meta_graph(prefix + ".meta")
+        sess = t.Session(graph=g)
+        restorer.restore(sess, prefix)
+        restores.append(time.perf_counter() - start)
+        sess.close()
+print(json.dumps({"prefix": prefix, "save": min(saves[1:]), "restore": min(restores[1:]), "shape": shape,
+                  "tf_version": tf.__version__}))
+"""
+
+
+def best_of(repeats: int, run: Callable[[], Any]) -> float:
+    """Warm-up run, then the fastest of ``repeats`` timed runs."""
+    run()
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+        del result
+    return min(times)
+
+
+def run_tf(args: argparse.Namespace, workdir: str) -> dict[str, Any]:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_USE_LEGACY_KERAS="1", CUDA_VISIBLE_DEVICES="")
+    env.pop("TF_ENABLE_ONEDNN_OPTS", None)             # TF's default (oneDNN on), as users run it
+    proc = subprocess.run([args.tf_python, "-c", TF_SIDE, workdir, str(args.gib), str(args.variables),
+                           str(args.repeats)], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"TensorFlow side failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def raw_read(data_files: list[str]) -> list[Any]:
+    import numpy as np
+    out = []
+    for path in data_files:
+        buffer = np.empty(os.path.getsize(path), dtype=np.uint8)
+        with open(path, "rb", buffering=0) as handle:
+            handle.readinto(memoryview(buffer))
+        out.append(buffer)
+    return out
+
+
+def raw_read_per_tensor(ranges: list[tuple[str, int, int]]) -> list[Any]:
+    """The same bytes into one fresh array per tensor (the allocation pattern a restore has)."""
+    import numpy as np
+    out = []
+    handles = {path: open(path, "rb", buffering=0) for path in {r[0] for r in ranges}}
+    try:
+        for path, offset, length in ranges:
+            buffer = np.empty(length, dtype=np.uint8)
+            handles[path].seek(offset)
+            handles[path].readinto(memoryview(buffer))
+            out.append(buffer)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gib", type=float, default=1.0, help="checkpoint size in GiB (default 1)")
+    parser.add_argument("--variables", type=int, default=64, help="number of variables (default 64)")
+    parser.add_argument("--threads", type=int, default=4, help="read threads of one reader (default 4)")
+    parser.add_argument("--readers", type=int, default=2, help="parallel readers (work lists) (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (default 3)")
+    parser.add_argument("--tf-python", default=os.environ.get("ORCH_TF_PYTHON", "/work/tfvenv/bin/python"))
+    parser.add_argument("--workdir", help="where checkpoints are written (default: a temp dir, removed)")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+
+    from orchestrator.checkpoint import bundle_io, files
+    from orchestrator.checkpoint.saver import Saver
+    from orchestrator.exec.state import SessionState
+    from orchestrator.graph.load import import_meta_graph
+    from orchestrator.graph.model import Graph
+
+    with tempfile.TemporaryDirectory(dir=args.workdir) as workdir:
+        tf = run_tf(args, workdir)
+        prefix = tf["prefix"]
+        data_files = files.data_files(prefix)
+        size = sum(os.path.getsize(p) for p in data_files)
+
+        def restore(threads: int) -> Callable[[], Any]:
+            def run() -> Any:
+                graph = Graph()
+                with graph.as_default():
+                    saver = import_meta_graph(prefix + ".meta")
+                saver.max_workers = threads
+                state = SessionState()
+                saver.restore(state, prefix)
+                return state
+            return run
+
+        def readers_restore() -> Any:
+            index = bundle_io.read_index(prefix)
+            return bundle_io.read_entries(index, readers=args.readers, threads=args.threads)
+
+        graph = Graph()
+        with graph.as_default():
+            saver = import_meta_graph(prefix + ".meta")
+        state = SessionState()
+        saver.restore(state, prefix)
+        saver.saver_def.max_to_keep = 1
+        save_dir = os.path.join(workdir, "ours_save")
+        step = iter(range(1, 10_000))
+
+        def save() -> None:
+            saver.save(state, os.path.join(save_dir, "model.ckpt"), global_step=next(step))
+
+        index = bundle_io.read_index(prefix)
+        tensor_ranges = sorted((files.data_filename(prefix, e.shard_id, index.header.num_shards), e.offset, e.size)
+                               for e in index.entries.values() if not e.slices)
+        results = {
+            "raw_file": best_of(args.repeats, lambda: raw_read(data_files)),
+            "raw_tensors": best_of(args.repeats, lambda: raw_read_per_tensor(tensor_ranges)),
+            "tf_restore": tf["restore"],
+            "ours_restore_1x1": best_of(args.repeats, restore(1)),
+            f"ours_restore_1x{args.threads}": best_of(args.repeats, restore(args.threads)),
+            f"ours_read_{args.readers}_readers": best_of(args.repeats, readers_restore),
+            "tf_save": tf["save"],
+            "ours_save": best_of(args.repeats, save),
+        }
+
+    gb = size / 1e9
+    raw = min(results["raw_file"], results["raw_tensors"])       # % of raw: against the faster
+    rows = [
+        ("raw: each data file into one numpy buffer", "raw_file", None),
+        ("raw: each tensor's bytes into its own numpy buffer", "raw_tensors", None),
+        ("TF import_meta_graph + restore", "tf_restore", "restore"),
+        ("ours: import + Saver.restore, 1 reader x 1 thread", "ours_restore_1x1", "restore"),
+        (f"ours: import + Saver.restore, 1 reader x {args.threads} threads", f"ours_restore_1x{args.threads}",
+         "restore"),
+        (f"ours: restore plan, {args.readers} readers ({args.threads} threads in all)",
+         f"ours_read_{args.readers}_readers", "restore"),
+        ("TF Saver.save", "tf_save", "save"),
+        ("ours: Saver.save", "ours_save", "save"),
+    ]
+    command = " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
+    print(f"checkpoint: {gb:.3f} GB in {args.variables} float32 variables of shape {tf['shape']}, "
+          f"{len(data_files)} data file(s); TF {tf['tf_version']}; {os.cpu_count()} cores; crc32c verified; "
+          f"warm cache, best of {args.repeats}")
+    print(f"| {'measurement':<58} | {'seconds':>8} | {'GB/s':>6} | {'vs TF':>6} | {'% of raw':>8} |")
+    print(f"|{'-' * 60}|{'-' * 10}|{'-' * 8}|{'-' * 8}|{'-' * 10}|")
+    for label, key, kind in rows:
+        seconds = results[key]
+        versus = "" if kind is None else f"{results['tf_' + kind] / seconds:.2f}x"
+        of_raw = f"{100 * raw / seconds:.0f} %" if kind == "restore" or kind is None else ""
+        print(f"| {label:<58} | {seconds:>8.3f} | {gb / seconds:>6.2f} | {versus:>6} | {of_raw:>8} |")
+    print(f"command: {command}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"bytes": size, "seconds": results, "command": command}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
