@@ -7,7 +7,10 @@ from importlib import import_module
 FAMILIES = [
     "math_ops",          # elementwise, reductions, matmul, comparisons, casts
     "array_ops",         # shapes, reshape/slice/concat/gather/pad/transpose, identity
-    "nn_ops",            # conv, pooling, batch norm, activations, softmax losses
+    "nn_ops",            # activations, bias, softmax + losses, L2Loss, top-k
+    "conv_ops",          # Conv2D, depthwise conv and their backprops (im2col + matmul)
+    "pool_ops",          # MaxPool/AvgPool and their gradients
+    "norm_ops",          # FusedBatchNorm V1-V3 and their gradients
     "state_ops",         # ref and resource variables, assign*, scatter*
     "training_ops",      # Apply*/ResourceApply*/ResourceSparseApply* optimizers
     "random_ops",        # Philox-exact RandomUniform/Normal/TruncatedNormal/UniformInt

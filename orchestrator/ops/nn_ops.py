@@ -1,1 +1,312 @@
-"""Kernels of this family: see orchestrator/ops/__init__.py (module being written)."""
+"""Activations and their gradients, BiasAdd, softmax and the softmax losses, L2Loss, top-k.
+
+Formulas follow TF's CPU kernels where the choice shows in the last bits: Elu/Selu use
+``exp(x) - 1`` (not ``expm1``), Softplus switches to ``x`` / ``exp(x)`` outside a
+threshold of ``log(eps) + 2``, the grads multiply by a 0/1 mask (so NaN gradients stay
+NaN), softmax subtracts the row maximum first. Convolutions, pooling and batch norm live
+in conv_ops.py, pool_ops.py and norm_ops.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from orchestrator.dtypes import DType, numpy_dtype
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.registry import kernel
+
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def data_format_str(data_format: bytes | str) -> str:
+    """Attr strings arrive as bytes from the graph; accept str too (direct calls)."""
+    return data_format.decode() if isinstance(data_format, bytes) else str(data_format)
+
+
+def _scalar(x: np.ndarray, value: float) -> np.generic:
+    """``value`` in x's dtype, so float16/float32 arithmetic is not promoted."""
+    return x.dtype.type(value)
+
+
+def _float_attr(x: np.ndarray, value: float) -> np.generic:
+    """A float attr as the kernel sees it: TF stores attrs as float32, then casts to T
+    (so alpha=0.1 on float64 data is 0.10000000149011612)."""
+    return x.dtype.type(np.float32(value))
+
+
+def _check_same_shape(op: str, gradients: np.ndarray, other: np.ndarray, other_name: str) -> None:
+    if gradients.shape != other.shape:
+        raise InvalidArgumentError(
+            f"{op}: gradients shape {list(gradients.shape)} and {other_name} shape "
+            f"{list(other.shape)} must be the same")
+
+
+# ---------------------------------------------------------------------- activations
+
+@kernel("Relu")
+def relu(features: np.ndarray) -> np.ndarray:
+    return np.maximum(features, _scalar(features, 0))   # NaN stays NaN, as in TF
+
+
+@kernel("Relu6")
+def relu6(features: np.ndarray) -> np.ndarray:
+    return np.minimum(np.maximum(features, _scalar(features, 0)), _scalar(features, 6))
+
+
+@kernel("LeakyRelu")
+def leaky_relu(features: np.ndarray, *, alpha: float = 0.2) -> np.ndarray:
+    # A select, not max(x, alpha*x): the two differ when alpha > 1.
+    return np.where(features > 0, features, features * _float_attr(features, alpha))
+
+
+@kernel("Elu")
+def elu(features: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):   # exp of large positives overflows in the unused branch
+        return np.where(features < 0, np.exp(features) - _scalar(features, 1), features)
+
+
+@kernel("Selu")
+def selu(features: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):   # exp of large positives overflows in the unused branch
+        negative = _scalar(features, SELU_SCALE * SELU_ALPHA) * (np.exp(features) - _scalar(features, 1))
+    return np.where(features < 0, negative, features * _scalar(features, SELU_SCALE))
+
+
+@kernel("Softplus")
+def softplus(features: np.ndarray) -> np.ndarray:
+    # Outside +-threshold log1p(exp(x)) equals x (or exp(x)) to working precision.
+    threshold = np.log(np.finfo(features.dtype).eps) + 2
+    with np.errstate(over="ignore"):
+        exp = np.exp(features)
+        result = np.where(features < threshold, exp, np.log1p(exp))
+    return np.where(features > -threshold, features, result).astype(features.dtype, copy=False)
+
+
+@kernel("Softsign")
+def softsign(features: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):   # inf / inf = NaN, as TF gives
+        return features / (_scalar(features, 1) + np.abs(features))
+
+
+def _register_masked_grad(op: str, mask_fn) -> None:
+    @kernel(op)
+    def masked_grad(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
+        _check_same_shape(op, gradients, features, "features")
+        return gradients * mask_fn(features).astype(gradients.dtype)
+
+    masked_grad.__name__ = masked_grad.__qualname__ = op
+
+
+_register_masked_grad("ReluGrad", lambda f: f > 0)
+_register_masked_grad("Relu6Grad", lambda f: (f > 0) & (f < 6))
+
+
+@kernel("LeakyReluGrad")
+def leaky_relu_grad(gradients: np.ndarray, features: np.ndarray, *, alpha: float = 0.2) -> np.ndarray:
+    _check_same_shape("LeakyReluGrad", gradients, features, "features")
+    return np.where(features > 0, gradients, gradients * _float_attr(gradients, alpha))
+
+
+@kernel("EluGrad")
+def elu_grad(gradients: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    _check_same_shape("EluGrad", gradients, outputs, "outputs")
+    return np.where(outputs < 0, gradients * (outputs + _scalar(outputs, 1)), gradients)
+
+
+@kernel("SeluGrad")
+def selu_grad(gradients: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    _check_same_shape("SeluGrad", gradients, outputs, "outputs")
+    negative = gradients * (outputs + _scalar(outputs, SELU_SCALE * SELU_ALPHA))
+    return np.where(outputs < 0, negative, gradients * _scalar(gradients, SELU_SCALE))
+
+
+@kernel("SoftplusGrad")
+def softplus_grad(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
+    _check_same_shape("SoftplusGrad", gradients, features, "features")
+    with np.errstate(over="ignore"):
+        return gradients / (_scalar(features, 1) + np.exp(-features))
+
+
+@kernel("SoftsignGrad")
+def softsign_grad(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
+    _check_same_shape("SoftsignGrad", gradients, features, "features")
+    denominator = _scalar(features, 1) + np.abs(features)
+    return gradients / (denominator * denominator)
+
+
+# ----------------------------------------------------------------------------- bias
+
+def _bias_axis(op: str, value: np.ndarray, data_format: bytes | str) -> int:
+    if value.ndim < 2:
+        raise InvalidArgumentError(f"{op}: input tensor must be at least 2-D, found shape "
+                                   f"{list(value.shape)}")
+    fmt = data_format_str(data_format)
+    if fmt.startswith("NC"):
+        return 1
+    if fmt.startswith("N") and fmt.endswith("C"):
+        return value.ndim - 1
+    raise InvalidArgumentError(f"{op}: unknown data_format {fmt!r} (expected NHWC or NCHW)")
+
+
+def _register_bias_add(op: str) -> None:
+    @kernel(op)
+    def bias_add(value: np.ndarray, bias: np.ndarray, *, data_format: bytes = b"NHWC") -> np.ndarray:
+        axis = _bias_axis(op, value, data_format)
+        if bias.ndim != 1 or bias.shape[0] != value.shape[axis]:
+            raise InvalidArgumentError(
+                f"{op}: bias must be 1-D with as many elements as dimension {axis} of the input "
+                f"({value.shape[axis]}, {data_format_str(data_format)}); found bias shape "
+                f"{list(bias.shape)} for input shape {list(value.shape)}")
+        return value + bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
+
+    bias_add.__name__ = bias_add.__qualname__ = op
+
+
+_register_bias_add("BiasAdd")
+_register_bias_add("BiasAddV1")   # no data_format attr: the executor passes none, NHWC applies
+
+
+@kernel("BiasAddGrad")
+def bias_add_grad(out_backprop: np.ndarray, *, data_format: bytes = b"NHWC") -> np.ndarray:
+    axis = _bias_axis("BiasAddGrad", out_backprop, data_format)
+    axes = tuple(a for a in range(out_backprop.ndim) if a != axis)
+    # TF sums float16 in float32 and rounds once at the end.
+    acc = np.float32 if out_backprop.dtype == np.float16 else None
+    return out_backprop.sum(axis=axes, dtype=acc).astype(out_backprop.dtype, copy=False)
+
+
+# -------------------------------------------------------------------------- softmax
+
+def _check_logits(op: str, logits: np.ndarray) -> None:
+    if logits.ndim < 1:
+        raise InvalidArgumentError(f"{op}: logits must have >= 1 dimension, found a scalar")
+
+
+@kernel("Softmax")
+def softmax(logits: np.ndarray) -> np.ndarray:
+    _check_logits("Softmax", logits)
+    if logits.size == 0:
+        return np.empty_like(logits)
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+@kernel("LogSoftmax")
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    _check_logits("LogSoftmax", logits)
+    if logits.size == 0:
+        return np.empty_like(logits)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _shifted_and_log_sum(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(logits - row max, exp of that, log of its row sum) for a 2-D batch."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    return shifted, exp / total, np.log(total)
+
+
+@kernel("SoftmaxCrossEntropyWithLogits", multi=True)
+def softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.ndarray
+                                      ) -> tuple[np.ndarray, np.ndarray]:
+    op = "SoftmaxCrossEntropyWithLogits"
+    try:
+        shape = np.broadcast_shapes(features.shape, labels.shape)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{op}: logits and labels must be broadcastable: logits shape {list(features.shape)}, "
+            f"labels shape {list(labels.shape)}") from None
+    if len(shape) != 2:
+        raise InvalidArgumentError(
+            f"{op}: logits and labels must be 2-D (or broadcast to 2-D); found logits shape "
+            f"{list(features.shape)}, labels shape {list(labels.shape)}")
+    logits = np.broadcast_to(features, shape)
+    labels = np.broadcast_to(labels, shape)
+    if logits.size == 0:
+        return np.zeros(shape[0], features.dtype), np.zeros(shape, features.dtype)
+    shifted, probs, log_sum = _shifted_and_log_sum(logits)
+    with np.errstate(invalid="ignore"):   # 0 * inf = NaN for -inf logits, as TF gives
+        loss = (labels * (log_sum - shifted)).sum(axis=1)
+    return loss, probs - labels
+
+
+@kernel("SparseSoftmaxCrossEntropyWithLogits", multi=True)
+def sparse_softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.ndarray
+                                             ) -> tuple[np.ndarray, np.ndarray]:
+    op = "SparseSoftmaxCrossEntropyWithLogits"
+    if features.ndim != 2 or labels.ndim != 1 or labels.shape[0] != features.shape[0]:
+        raise InvalidArgumentError(
+            f"{op}: logits must be 2-D and labels 1-D with the same first dimension; found logits "
+            f"shape {list(features.shape)}, labels shape {list(labels.shape)}")
+    classes = features.shape[1]
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        raise InvalidArgumentError(
+            f"{op}: received a label value of {int(labels[np.argmax(bad)])} which is outside the "
+            f"valid range of [0, {classes}). Label values: {' '.join(map(str, labels.tolist()[:20]))}")
+    if features.size == 0:
+        return np.zeros(features.shape[0], features.dtype), np.zeros_like(features)
+    shifted, probs, log_sum = _shifted_and_log_sum(features)
+    rows = np.arange(features.shape[0])
+    loss = log_sum[:, 0] - shifted[rows, labels]
+    backprop = probs.copy()
+    backprop[rows, labels] -= _scalar(backprop, 1)
+    return loss, backprop
+
+
+@kernel("L2Loss")
+def l2_loss(t: np.ndarray) -> np.ndarray:
+    # float32 accumulation for float16 (TF's sum rounds the half squares once more; within 1e-3).
+    acc = np.dtype(np.float32) if t.dtype == np.float16 else t.dtype
+    total = np.square(t, dtype=acc).sum(dtype=acc) * acc.type(0.5)
+    return np.asarray(total, dtype=t.dtype)
+
+
+# ---------------------------------------------------------------------------- top k
+
+def _scalar_k(op: str, k: np.ndarray) -> int:
+    k = np.asarray(k)
+    if k.ndim != 0:
+        raise InvalidArgumentError(f"{op}: k must be a scalar, found shape {list(k.shape)}")
+    return int(k)
+
+
+@kernel("TopKV2", multi=True)
+def top_k_v2(input: np.ndarray, k: np.ndarray, *, sorted: bool = True,
+             index_type: DType = DType.INT32) -> tuple[np.ndarray, np.ndarray]:
+    op = "TopKV2"
+    k = _scalar_k(op, k)
+    if k < 0:
+        raise InvalidArgumentError(f"{op}: need k >= 0, got {k}")
+    if input.ndim < 1:
+        raise InvalidArgumentError(f"{op}: input must be >= 1-D, found a scalar")
+    n = input.shape[-1]
+    if n < k:
+        raise InvalidArgumentError(f"{op}: input must have at least k columns: had {n}, needed {k}")
+    # Descending with ties to the lower index: a stable ascending sort of the reversed row,
+    # read backwards (works for unsigned ints too, where negating would wrap).
+    order = np.argsort(input[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
+    indices = (n - 1) - order
+    values = np.take_along_axis(input, indices, axis=-1)
+    return values, indices.astype(numpy_dtype(index_type))
+
+
+@kernel("InTopKV2")
+def in_top_k_v2(predictions: np.ndarray, targets: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """True where fewer than k classes score strictly higher than the target; False for a
+    target out of range or a row holding any non-finite prediction (TF cannot say)."""
+    op = "InTopKV2"
+    k = _scalar_k(op, k)
+    if predictions.ndim != 2 or targets.ndim != 1 or targets.shape[0] != predictions.shape[0]:
+        raise InvalidArgumentError(
+            f"{op}: predictions must be 2-D and targets 1-D of the same length; found predictions "
+            f"shape {list(predictions.shape)}, targets shape {list(targets.shape)}")
+    classes = predictions.shape[1]
+    valid = (targets >= 0) & (targets < classes)
+    rows = np.arange(predictions.shape[0])
+    target_score = predictions[rows, np.where(valid, targets, 0)] if classes else \
+        np.zeros(predictions.shape[0], predictions.dtype)
+    higher = (predictions > target_score[:, None]).sum(axis=1)
+    return valid & np.isfinite(predictions).all(axis=1) & (higher < k)

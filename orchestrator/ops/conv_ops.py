@@ -1,0 +1,314 @@
+"""2-D convolutions (NHWC, as TF's CPU kernels): Conv2D and its two backprops, and the
+depthwise family, all as im2col + one BLAS matmul.
+
+``window_geometry`` computes TF's output sizes and paddings (SAME / VALID / EXPLICIT,
+strides, dilations) and ``patches`` the strided window view; pool_ops.py shares them.
+TF's CPU kernels reject some configurations (NCHW, dilated backprops, grouped backprops,
+dilated depthwise); so do these, with TF's error class, so that a graph that would not
+run in TF does not silently run here.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from orchestrator.errors import InvalidArgumentError, UnimplementedError
+from orchestrator.ops.nn_ops import data_format_str
+from orchestrator.ops.registry import kernel
+
+
+@dataclasses.dataclass(frozen=True)
+class Axis:
+    """One spatial axis of a windowed op: output size and padding before/after."""
+    size: int
+    kernel: int
+    stride: int
+    dilation: int
+    out: int
+    pad_before: int
+    pad_after: int
+
+
+def _axis(op: str, size: int, k: int, stride: int, dilation: int, padding: str,
+          explicit: tuple[int, int]) -> Axis:
+    effective = (k - 1) * dilation + 1
+    if padding == "SAME":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + effective - size, 0)
+        before, after = total // 2, total - total // 2
+    else:
+        before, after = explicit if padding == "EXPLICIT" else (0, 0)
+        numerator = size + before + after - effective + stride
+        out = int(numerator / stride)   # C++ integer division truncates toward zero, as TF's
+        if out < 0:
+            raise InvalidArgumentError(
+                f"{op}: computed output size would be negative: {out} [input_size: {size}, "
+                f"effective_filter_size: {effective}, stride: {stride}]")
+    return Axis(size, k, stride, dilation, out, before, after)
+
+
+def _four(op: str, name: str, values: Sequence[int]) -> list[int]:
+    values = [int(v) for v in np.asarray(values).reshape(-1)]
+    if len(values) != 4:
+        raise InvalidArgumentError(f"{op}: {name} must have 4 elements, found {values}")
+    return values
+
+
+def window_geometry(op: str, spatial: tuple[int, int], window: tuple[int, int],
+                    strides: Sequence[int], padding: bytes | str, dilations: Sequence[int] = (1, 1, 1, 1),
+                    explicit_paddings: Sequence[int] = ()) -> tuple[Axis, Axis]:
+    """The (rows, cols) geometry of an NHWC window op; TF's checks and messages."""
+    strides = _four(op, "strides", strides)
+    dilations = _four(op, "dilations", dilations)
+    if strides[0] != 1 or strides[3] != 1:
+        raise UnimplementedError(f"{op}: strides in the batch and depth dimensions are not "
+                                 f"supported (TF's CPU kernels neither); strides = {strides}")
+    if dilations[0] != 1 or dilations[3] != 1:
+        raise UnimplementedError(f"{op}: dilations in the batch and depth dimensions are not "
+                                 f"supported (TF's CPU kernels neither); dilations = {dilations}")
+    if min(strides) < 1 or min(dilations) < 1:
+        raise InvalidArgumentError(f"{op}: strides and dilations must be >= 1, found "
+                                   f"{strides} and {dilations}")
+    pad = data_format_str(padding)
+    if pad not in ("SAME", "VALID", "EXPLICIT"):
+        raise InvalidArgumentError(f"{op}: padding must be SAME, VALID or EXPLICIT, found {pad!r}")
+    pairs = [(0, 0), (0, 0)]
+    if pad == "EXPLICIT":
+        flat = [int(p) for p in explicit_paddings]
+        if len(flat) != 8 or min(flat) < 0 or any(flat[i] for i in (0, 1, 6, 7)):
+            raise InvalidArgumentError(
+                f"{op}: explicit_paddings must be 8 non-negative values padding only H and W "
+                f"(NHWC), found {flat}")
+        pairs = [(flat[2], flat[3]), (flat[4], flat[5])]
+    return tuple(_axis(op, spatial[i], window[i], strides[i + 1], dilations[i + 1], pad, pairs[i])
+                 for i in range(2))
+
+
+def pad_input(x: np.ndarray, rows: Axis, cols: Axis, value: float = 0) -> np.ndarray:
+    """x (NHWC) with the geometry's padding; x itself when there is none."""
+    widths = ((0, 0), (rows.pad_before, rows.pad_after), (cols.pad_before, cols.pad_after), (0, 0))
+    if not (rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after):
+        return x
+    return np.pad(x, widths, constant_values=value)
+
+
+def patches(padded: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    """Read-only view [N, OH, OW, KH, KW, C] of every window of an already padded NHWC input."""
+    n, _, _, c = padded.shape
+    s = padded.strides
+    return as_strided(padded, shape=(n, rows.out, cols.out, rows.kernel, cols.kernel, c),
+                      strides=(s[0], s[1] * rows.stride, s[2] * cols.stride,
+                               s[1] * rows.dilation, s[2] * cols.dilation, s[3]),
+                      writeable=False)
+
+
+def window_slice(rows: Axis, cols: Axis, i: int, j: int) -> tuple[slice, slice, slice, slice]:
+    """Index of the padded-input elements that kernel offset (i, j) reads, one per output."""
+    r0, c0 = i * rows.dilation, j * cols.dilation
+    return (slice(None), slice(r0, r0 + rows.stride * (rows.out - 1) + 1, rows.stride),
+            slice(c0, c0 + cols.stride * (cols.out - 1) + 1, cols.stride), slice(None))
+
+
+def col2im(columns: np.ndarray, input_shape: tuple[int, ...], rows: Axis, cols: Axis) -> np.ndarray:
+    """Sum columns [N, OH, OW, KH, KW, C] back onto the (unpadded) NHWC input they came from."""
+    n, h, w, c = input_shape
+    padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
+                      dtype=columns.dtype)
+    if rows.out and cols.out:
+        for i in range(rows.kernel):          # a loop over kernel offsets, not elements
+            for j in range(cols.kernel):
+                padded[window_slice(rows, cols, i, j)] += columns[:, :, :, i, j, :]
+    return padded[:, rows.pad_before:rows.pad_before + h, cols.pad_before:cols.pad_before + w, :]
+
+
+def check_nhwc(op: str, data_format: bytes | str, error: type = InvalidArgumentError) -> None:
+    fmt = data_format_str(data_format)
+    if fmt != "NHWC":
+        raise error(f"{op}: only the NHWC data format is supported on CPU (as in TF), found {fmt!r}")
+
+
+def _check_rank4(op: str, name: str, value: np.ndarray) -> None:
+    if value.ndim != 4:
+        raise InvalidArgumentError(f"{op}: {name} must be 4-dimensional, found shape {list(value.shape)}")
+
+
+def _sizes(op: str, name: str, sizes: np.ndarray, fill: tuple[int, int] | None = None) -> tuple[int, ...]:
+    """A 4-element shape input (``input_sizes``/``filter_sizes``); 2 elements = spatial only."""
+    values = [int(v) for v in np.asarray(sizes).reshape(-1)]
+    if len(values) == 2 and fill is not None:
+        values = [fill[0], values[0], values[1], fill[1]]
+    if len(values) != 4 or min(values) < 0:
+        raise InvalidArgumentError(f"{op}: {name} must be 4 non-negative sizes, found {values}")
+    return tuple(values)
+
+
+def _check_out_backprop(op: str, dy: np.ndarray, expected: tuple[int, ...]) -> None:
+    if dy.shape != expected:
+        raise InvalidArgumentError(f"{op}: out_backprop shape {list(dy.shape)} does not match the "
+                                   f"computed output shape {list(expected)}")
+
+
+def _no_dilation(op: str, dilations: Sequence[int]) -> None:
+    if any(int(d) != 1 for d in dilations):
+        raise InvalidArgumentError(f"{op}: dilation rates larger than 1 are not supported by "
+                                   f"TF's CPU kernels; dilations = {list(dilations)}")
+
+
+# ---------------------------------------------------------------------------- Conv2D
+
+def _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings):
+    return window_geometry(op, (x_shape[1], x_shape[2]), (f_shape[0], f_shape[1]), strides,
+                           padding, dilations, explicit_paddings)
+
+
+@kernel("Conv2D")
+def conv2d(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int], padding: bytes,
+           explicit_paddings: Sequence[int] = (), data_format: bytes = b"NHWC",
+           dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
+    op = "Conv2D"
+    _check_rank4(op, "input", input)
+    _check_rank4(op, "filter", filter)
+    kh, kw, in_per_group, out_depth = filter.shape
+    # TF reads the depth where data_format says, checks it, and only then rejects NCHW.
+    depth = input.shape[1 if data_format_str(data_format) == "NCHW" else 3]
+    if in_per_group == 0 or depth % in_per_group or out_depth % (depth // in_per_group or 1):
+        raise InvalidArgumentError(
+            f"{op}: input depth {depth} must be a multiple of the filter's input depth "
+            f"{in_per_group}, and the output depth {out_depth} a multiple of the group count")
+    check_nhwc(op, data_format, UnimplementedError)
+    rows, cols = _conv_geometry(op, input.shape, filter.shape, strides, padding, dilations,
+                                explicit_paddings)
+    n = input.shape[0]
+    groups = depth // in_per_group
+    if rows.kernel == cols.kernel == 1 and rows.stride == cols.stride == 1 and groups == 1 \
+            and not (rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after):
+        return np.matmul(input.reshape(-1, depth), filter.reshape(depth, out_depth)).reshape(
+            n, rows.out, cols.out, out_depth)
+    windows = patches(pad_input(input, rows, cols), rows, cols)
+    m = n * rows.out * cols.out
+    if groups == 1:
+        out = np.matmul(windows.reshape(m, kh * kw * depth), filter.reshape(-1, out_depth))
+    else:   # one matmul per group, batched: [G, M, KH*KW*Cg] @ [G, KH*KW*Cg, O/G]
+        cols_g = windows.reshape(m, kh * kw, groups, in_per_group).transpose(2, 0, 1, 3)
+        w_g = filter.reshape(kh * kw, in_per_group, groups, out_depth // groups).transpose(2, 0, 1, 3)
+        out = np.matmul(cols_g.reshape(groups, m, -1), w_g.reshape(groups, -1, out_depth // groups))
+        out = out.transpose(1, 0, 2)
+    return out.reshape(n, rows.out, cols.out, out_depth)
+
+
+def _backprop_geometry(op, x_shape, f_shape, dy, strides, padding, dilations, explicit_paddings,
+                       data_format):
+    check_nhwc(op, data_format)
+    _no_dilation(op, dilations)
+    _check_rank4(op, "out_backprop", dy)
+    if x_shape[3] != f_shape[2]:
+        raise InvalidArgumentError(
+            f"{op}: input depth {x_shape[3]} must equal the filter's input depth {f_shape[2]} "
+            f"(gradients of grouped convolutions are not supported on CPU, as in TF)")
+    rows, cols = _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings)
+    _check_out_backprop(op, dy, (x_shape[0], rows.out, cols.out, f_shape[3]))
+    return rows, cols
+
+
+@kernel("Conv2DBackpropInput")
+def conv2d_backprop_input(input_sizes: np.ndarray, filter: np.ndarray, out_backprop: np.ndarray, *,
+                          strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
+                          data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
+                          ) -> np.ndarray:
+    op = "Conv2DBackpropInput"
+    _check_rank4(op, "filter", filter)
+    x_shape = _sizes(op, "input_sizes", input_sizes,
+                     (out_backprop.shape[0] if out_backprop.ndim else 0, filter.shape[2]))
+    rows, cols = _backprop_geometry(op, x_shape, filter.shape, out_backprop, strides, padding,
+                                    dilations, explicit_paddings, data_format)
+    kh, kw, depth, out_depth = filter.shape
+    columns = np.matmul(out_backprop.reshape(-1, out_depth), filter.reshape(-1, out_depth).T)
+    return col2im(columns.reshape(x_shape[0], rows.out, cols.out, kh, kw, depth), x_shape, rows, cols)
+
+
+@kernel("Conv2DBackpropFilter")
+def conv2d_backprop_filter(input: np.ndarray, filter_sizes: np.ndarray, out_backprop: np.ndarray, *,
+                           strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
+                           data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
+                           ) -> np.ndarray:
+    op = "Conv2DBackpropFilter"
+    _check_rank4(op, "input", input)
+    f_shape = _sizes(op, "filter_sizes", filter_sizes)
+    rows, cols = _backprop_geometry(op, input.shape, f_shape, out_backprop, strides, padding,
+                                    dilations, explicit_paddings, data_format)
+    windows = patches(pad_input(input, rows, cols), rows, cols)
+    k = f_shape[0] * f_shape[1] * f_shape[2]
+    grad = np.matmul(windows.reshape(-1, k).T, out_backprop.reshape(-1, f_shape[3]))
+    return grad.reshape(f_shape)
+
+
+# ------------------------------------------------------------------------- depthwise
+
+def _depthwise_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings,
+                        data_format):
+    depth = x_shape[1 if data_format_str(data_format) == "NCHW" else 3]   # TF checks it first
+    if depth != f_shape[2]:
+        raise InvalidArgumentError(f"{op}: input and filter must have the same depth: "
+                                   f"{depth} vs {f_shape[2]}")
+    check_nhwc(op, data_format, UnimplementedError)
+    if any(int(d) != 1 for d in dilations):
+        raise UnimplementedError(f"{op}: dilations are not supported by TF's CPU depthwise "
+                                 f"kernels; dilations = {list(dilations)}")
+    return _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings)
+
+
+@kernel("DepthwiseConv2dNative")
+def depthwise_conv2d_native(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int],
+                            padding: bytes, explicit_paddings: Sequence[int] = (),
+                            data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
+                            ) -> np.ndarray:
+    op = "DepthwiseConv2dNative"
+    _check_rank4(op, "input", input)
+    _check_rank4(op, "filter", filter)
+    rows, cols = _depthwise_geometry(op, input.shape, filter.shape, strides, padding, dilations,
+                                     explicit_paddings, data_format)
+    kh, kw, depth, mult = filter.shape
+    n = input.shape[0]
+    windows = patches(pad_input(input, rows, cols), rows, cols).reshape(-1, kh * kw, depth)
+    # Per channel: [C, M, KH*KW] @ [C, KH*KW, mult]
+    out = np.matmul(windows.transpose(2, 0, 1), filter.reshape(kh * kw, depth, mult).transpose(1, 0, 2))
+    return out.transpose(1, 0, 2).reshape(n, rows.out, cols.out, depth * mult)
+
+
+@kernel("DepthwiseConv2dNativeBackpropInput")
+def depthwise_conv2d_native_backprop_input(
+        input_sizes: np.ndarray, filter: np.ndarray, out_backprop: np.ndarray, *,
+        strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
+        data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
+    op = "DepthwiseConv2dNativeBackpropInput"
+    _check_rank4(op, "filter", filter)
+    x_shape = _sizes(op, "input_sizes", input_sizes)
+    rows, cols = _depthwise_geometry(op, x_shape, filter.shape, strides, padding, dilations,
+                                     explicit_paddings, data_format)
+    kh, kw, depth, mult = filter.shape
+    _check_out_backprop(op, out_backprop, (x_shape[0], rows.out, cols.out, depth * mult))
+    dy = out_backprop.reshape(-1, depth, mult).transpose(1, 0, 2)           # [C, M, mult]
+    w = filter.reshape(kh * kw, depth, mult).transpose(1, 2, 0)              # [C, mult, KH*KW]
+    columns = np.matmul(dy, w).transpose(1, 2, 0)                             # [M, KH*KW, C]
+    return col2im(columns.reshape(x_shape[0], rows.out, cols.out, kh, kw, depth), x_shape, rows, cols)
+
+
+@kernel("DepthwiseConv2dNativeBackpropFilter")
+def depthwise_conv2d_native_backprop_filter(
+        input: np.ndarray, filter_sizes: np.ndarray, out_backprop: np.ndarray, *,
+        strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
+        data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
+    op = "DepthwiseConv2dNativeBackpropFilter"
+    _check_rank4(op, "input", input)
+    f_shape = _sizes(op, "filter_sizes", filter_sizes)
+    rows, cols = _depthwise_geometry(op, input.shape, f_shape, strides, padding, dilations,
+                                     explicit_paddings, data_format)
+    kh, kw, depth, mult = f_shape
+    _check_out_backprop(op, out_backprop, (input.shape[0], rows.out, cols.out, depth * mult))
+    windows = patches(pad_input(input, rows, cols), rows, cols).reshape(-1, kh * kw, depth)
+    dy = out_backprop.reshape(-1, depth, mult).transpose(1, 0, 2)           # [C, M, mult]
+    grad = np.matmul(windows.transpose(2, 1, 0), dy)                         # [C, KH*KW, mult]
+    return grad.transpose(1, 0, 2).reshape(f_shape)

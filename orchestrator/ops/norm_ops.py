@@ -1,0 +1,144 @@
+"""Fused batch norm (V1/V2/V3) and its gradients, as TF's CPU kernels compute them.
+
+Outputs of the forward op, slot by slot (observed with TF 2.21 on CPU):
+
+* training: ``y`` normalised with the batch mean and the *biased* batch variance;
+  ``batch_mean``/``batch_variance`` = the running statistics, i.e. the batch mean and the
+  Bessel-corrected variance, blended as ``(1 - f) * old + f * new`` when
+  ``exponential_avg_factor`` f != 1; ``reserve_space_1``/``_2`` = batch mean and biased
+  variance (what the gradient needs); V3's ``reserve_space_3`` is a 0-d zero.
+* inference: ``y`` normalised with the given mean/variance; ``batch_mean``/``batch_variance``
+  are those inputs; TF leaves ``reserve_space_1``/``_2`` uninitialised — we return the
+  inputs (TF's gradient of an inference-mode op feeds the population statistics anyway).
+
+float16 ``x`` is computed in float32 (the ``U`` type of scale/offset/statistics) and ``y``
+rounded back once, as TF does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.nn_ops import data_format_str
+from orchestrator.ops.registry import kernel
+
+
+def _layout(op: str, x: np.ndarray, data_format: bytes | str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(axes reduced over, shape that broadcasts a per-channel vector against x)."""
+    if x.ndim not in (4, 5):
+        raise InvalidArgumentError(f"{op}: input must be 4 or 5-dimensional, found shape "
+                                   f"{list(x.shape)}")
+    fmt = data_format_str(data_format)
+    if fmt in ("NHWC", "NDHWC"):
+        channel = x.ndim - 1
+    elif fmt in ("NCHW", "NCDHW"):
+        channel = 1
+    else:
+        raise InvalidArgumentError(f"{op}: unsupported data_format {fmt!r}")
+    if len(fmt) != x.ndim:
+        raise InvalidArgumentError(f"{op}: data_format {fmt} does not fit a {x.ndim}-D input")
+    axes = tuple(a for a in range(x.ndim) if a != channel)
+    shape = tuple(x.shape[channel] if a == channel else 1 for a in range(x.ndim))
+    return axes, shape
+
+
+def _check_vector(op: str, name: str, v: np.ndarray, channels: int, allow_empty: bool = False) -> None:
+    if v.ndim != 1 or (v.shape[0] != channels and not (allow_empty and v.shape[0] == 0)):
+        raise InvalidArgumentError(
+            f"{op}: {name} must have the same number of elements as the channels of x "
+            f"({channels}), found shape {list(v.shape)}")
+
+
+def _register_forward(op: str, with_reserve_3: bool) -> None:
+    @kernel(op, multi=True)
+    def fused_batch_norm(x: np.ndarray, scale: np.ndarray, offset: np.ndarray, mean: np.ndarray,
+                         variance: np.ndarray, *, epsilon: float = 1e-4,
+                         exponential_avg_factor: float = 1.0, data_format: bytes = b"NHWC",
+                         is_training: bool = True) -> tuple[np.ndarray, ...]:
+        axes, bshape = _layout(op, x, data_format)
+        channels = int(np.prod(bshape))
+        u = scale.dtype
+        fresh_running = is_training and exponential_avg_factor == 1.0
+        for name, v in (("scale", scale), ("offset", offset), ("mean", mean), ("variance", variance)):
+            _check_vector(op, name, v, channels, allow_empty=fresh_running and name in ("mean", "variance"))
+        xf = x.astype(u, copy=False)
+        eps = u.type(epsilon)
+        if is_training:
+            count = x.size // channels if channels else 0
+            batch_mean = xf.mean(axis=axes, dtype=u) if count else np.zeros(channels, u)
+            centered = xf - batch_mean.reshape(bshape)
+            batch_var = np.square(centered).mean(axis=axes, dtype=u) if count else np.zeros(channels, u)
+            factor = u.type(count / (count - 1) if count > 1 else 1)
+            unbiased = batch_var * factor
+            if exponential_avg_factor == 1.0:
+                running_mean, running_var = batch_mean, unbiased
+            else:
+                f = u.type(exponential_avg_factor)
+                keep = u.type(1) - f
+                running_mean = keep * mean + f * batch_mean
+                running_var = keep * variance + f * unbiased
+            inv = (u.type(1) / np.sqrt(batch_var + eps)) * scale
+            y = centered * inv.reshape(bshape) + offset.reshape(bshape)
+            outs = [y.astype(x.dtype, copy=False), running_mean, running_var, batch_mean.copy(),
+                    batch_var.copy()]
+        else:
+            inv = (u.type(1) / np.sqrt(variance + eps)) * scale
+            y = (xf - mean.reshape(bshape)) * inv.reshape(bshape) + offset.reshape(bshape)
+            outs = [y.astype(x.dtype, copy=False), mean.copy(), variance.copy(), mean.copy(),
+                    variance.copy()]
+        if with_reserve_3:
+            outs.append(np.zeros((), u))
+        return tuple(outs)
+
+    fused_batch_norm.__name__ = fused_batch_norm.__qualname__ = op
+
+
+def _register_grad(op: str, with_reserve_3: bool) -> None:
+    def compute(y_backprop, x, scale, mean, variance, epsilon, data_format, is_training):
+        axes, bshape = _layout(op, x, data_format)
+        channels = int(np.prod(bshape))
+        if y_backprop.shape != x.shape:
+            raise InvalidArgumentError(f"{op}: y_backprop shape {list(y_backprop.shape)} must "
+                                       f"equal x shape {list(x.shape)}")
+        for name, v in (("scale", scale), ("reserve_space_1", mean), ("reserve_space_2", variance)):
+            _check_vector(op, name, v, channels)
+        u = scale.dtype
+        dy = y_backprop.astype(u, copy=False)
+        centered = x.astype(u, copy=False) - mean.reshape(bshape)
+        inv_std = u.type(1) / np.sqrt(variance + u.type(epsilon))
+        offset_backprop = dy.sum(axis=axes, dtype=u)
+        scale_backprop = (dy * centered).sum(axis=axes, dtype=u) * inv_std
+        if is_training:
+            count = u.type(x.size // channels)
+            dy_mean = offset_backprop / count
+            dy_centered_mean = scale_backprop / (count * inv_std)
+            x_backprop = (scale * inv_std).reshape(bshape) * (
+                dy - dy_mean.reshape(bshape)
+                - centered * (dy_centered_mean * inv_std * inv_std).reshape(bshape))
+        else:
+            x_backprop = dy * (scale * inv_std).reshape(bshape)
+        empty = np.zeros((0,), u)
+        return (x_backprop.astype(x.dtype, copy=False), scale_backprop, offset_backprop,
+                empty, empty.copy())
+
+    if with_reserve_3:
+        @kernel(op, multi=True)
+        def fused_batch_norm_grad(y_backprop, x, scale, reserve_space_1, reserve_space_2,
+                                  reserve_space_3, *, epsilon: float = 1e-4,
+                                  data_format: bytes = b"NHWC", is_training: bool = True):
+            return compute(y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon,
+                           data_format, is_training)
+    else:
+        @kernel(op, multi=True)
+        def fused_batch_norm_grad(y_backprop, x, scale, reserve_space_1, reserve_space_2, *,
+                                  epsilon: float = 1e-4, data_format: bytes = b"NHWC",
+                                  is_training: bool = True):
+            return compute(y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon,
+                           data_format, is_training)
+
+    fused_batch_norm_grad.__name__ = fused_batch_norm_grad.__qualname__ = op
+
+
+for _op, _v3 in (("FusedBatchNorm", False), ("FusedBatchNormV2", False), ("FusedBatchNormV3", True)):
+    _register_forward(_op, _v3)
+    _register_grad(_op.replace("Norm", "NormGrad"), _v3)

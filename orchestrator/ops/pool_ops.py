@@ -1,0 +1,240 @@
+"""Max and average pooling (NHWC) and their gradients, as TF's CPU kernels compute them.
+
+Each kernel loops over the window offsets (KH*KW numpy operations on output-sized arrays),
+never over elements. Max pooling ignores NaN (TF's ``max < value`` comparison never picks
+one) and its gradient goes to the *first* maximum of each window in row-major order, the
+element TF's argmax helper picks; windows that overlap accumulate. Average pooling with
+SAME padding divides by the number of real (unpadded) elements in each window.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from orchestrator.errors import InvalidArgumentError, UnimplementedError
+from orchestrator.ops.conv_ops import Axis, check_nhwc, pad_input, window_geometry, window_slice
+from orchestrator.ops.registry import kernel
+
+
+def _check_input(op: str, x: np.ndarray) -> None:
+    if x.ndim != 4:
+        raise InvalidArgumentError(f"{op}: input must be 4-dimensional (NHWC), found shape "
+                                   f"{list(x.shape)}")
+
+
+def _window_ints(op: str, name: str, values: Sequence[int] | np.ndarray) -> list[int]:
+    values = [int(v) for v in np.asarray(values).reshape(-1)]
+    if len(values) != 4 or min(values) < 1:
+        raise InvalidArgumentError(f"{op}: {name} must be 4 values >= 1, found {values}")
+    return values
+
+
+def _geometry(op: str, x_shape: tuple[int, ...], ksize, strides, padding, data_format,
+              explicit_paddings: Sequence[int] = ()) -> tuple[Axis, Axis]:
+    check_nhwc(op, data_format)
+    ksize = _window_ints(op, "ksize", ksize)
+    strides = _window_ints(op, "strides", strides)
+    if ksize[0] != 1 or strides[0] != 1:
+        raise UnimplementedError(f"{op}: pooling over the batch dimension is not supported "
+                                 f"(nor by TF); ksize = {ksize}, strides = {strides}")
+    if ksize[3] != 1 or strides[3] != 1:
+        raise UnimplementedError(
+            f"{op}: pooling across depth is not implemented here; ksize = {ksize}, strides = "
+            f"{strides} (TF supports depth-only max pooling, never depth and space together)")
+    return window_geometry(op, (x_shape[1], x_shape[2]), (ksize[1], ksize[2]), strides, padding,
+                           explicit_paddings=explicit_paddings)
+
+
+def _out_shape(x_shape: tuple[int, ...], rows: Axis, cols: Axis) -> tuple[int, ...]:
+    return (x_shape[0], rows.out, cols.out, x_shape[3])
+
+
+def _offsets(rows: Axis, cols: Axis):
+    for i in range(rows.kernel):
+        for j in range(cols.kernel):
+            yield i * cols.kernel + j, i, j
+
+
+def _valid_counts(axis: Axis) -> np.ndarray:
+    """How many real input positions each output window covers along one axis."""
+    start = np.arange(axis.out) * axis.stride - axis.pad_before
+    return np.minimum(start + axis.kernel, axis.size) - np.maximum(start, 0)
+
+
+def _valid_mask(rows: Axis, cols: Axis, i: int, j: int) -> np.ndarray | None:
+    """[1, OH, OW, 1] mask of outputs whose offset (i, j) reads a real element; None = all."""
+    if not (rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after):
+        return None
+    r = np.arange(rows.out) * rows.stride + i - rows.pad_before
+    c = np.arange(cols.out) * cols.stride + j - cols.pad_before
+    ok = ((r >= 0) & (r < rows.size))[:, None] & ((c >= 0) & (c < cols.size))[None, :]
+    return ok[None, :, :, None]
+
+
+def _lowest(dtype: np.dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    out_shape = _out_shape(x.shape, rows, cols)
+    if 0 in out_shape:
+        return np.empty(out_shape, x.dtype)
+    padded = pad_input(x, rows, cols, _lowest(x.dtype))
+    combine = np.fmax if x.dtype.kind == "f" else np.maximum
+    out = None
+    for _, i, j in _offsets(rows, cols):
+        window = padded[window_slice(rows, cols, i, j)]
+        out = window.copy() if out is None else combine(out, window, out=out)
+    return out
+
+
+def _argmax_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    """For every output, the offset index (i*KW + j) of its window's first maximum."""
+    padded = pad_input(x, rows, cols, _lowest(x.dtype))
+    out_shape = _out_shape(x.shape, rows, cols)
+    best = np.full(out_shape, _lowest(x.dtype), x.dtype)
+    chosen = np.full(out_shape, -1, np.int32)
+    for k, i, j in _offsets(rows, cols):
+        window = padded[window_slice(rows, cols, i, j)]
+        better = (window > best) | (chosen < 0)      # TF: max < value, or nothing chosen yet
+        mask = _valid_mask(rows, cols, i, j)
+        if mask is not None:
+            better &= mask
+        np.copyto(best, window, where=better)
+        chosen[better] = k
+    return chosen
+
+
+def _check_grad(op: str, grad: np.ndarray, expected: tuple[int, ...], what: str) -> None:
+    if grad.shape != expected:
+        raise InvalidArgumentError(f"{op}: grad shape {list(grad.shape)} must be the {what} shape "
+                                   f"{list(expected)}")
+
+
+def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    _check_grad(op, grad, _out_shape(x.shape, rows, cols), "pooled output")
+    n, h, w, c = x.shape
+    padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
+                      grad.dtype)
+    if grad.size:
+        chosen = _argmax_offsets(x, rows, cols)
+        zero = grad.dtype.type(0)
+        for k, i, j in _offsets(rows, cols):
+            padded[window_slice(rows, cols, i, j)] += np.where(chosen == k, grad, zero)
+    return padded[:, rows.pad_before:rows.pad_before + h, cols.pad_before:cols.pad_before + w, :]
+
+
+def _max_pool_grad_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    _check_grad(op, grad, x.shape, "input")
+    out_shape = _out_shape(x.shape, rows, cols)
+    result = np.zeros(out_shape, grad.dtype)
+    if result.size:
+        chosen = _argmax_offsets(x, rows, cols)
+        padded = pad_input(grad, rows, cols)
+        for k, i, j in _offsets(rows, cols):
+            np.copyto(result, padded[window_slice(rows, cols, i, j)], where=chosen == k)
+    return result
+
+
+# --------------------------------------------------------------------------- kernels
+
+@kernel("MaxPool")
+def max_pool(input: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int], padding: bytes,
+             explicit_paddings: Sequence[int] = (), data_format: bytes = b"NHWC") -> np.ndarray:
+    _check_input("MaxPool", input)
+    rows, cols = _geometry("MaxPool", input.shape, ksize, strides, padding, data_format,
+                           explicit_paddings)
+    return _max_pool("MaxPool", input, rows, cols)
+
+
+@kernel("MaxPoolV2")
+def max_pool_v2(input: np.ndarray, ksize: np.ndarray, strides: np.ndarray, *, padding: bytes,
+                data_format: bytes = b"NHWC") -> np.ndarray:
+    _check_input("MaxPoolV2", input)
+    rows, cols = _geometry("MaxPoolV2", input.shape, ksize, strides, padding, data_format)
+    return _max_pool("MaxPoolV2", input, rows, cols)
+
+
+def _check_orig(op: str, orig_input: np.ndarray, orig_output: np.ndarray,
+                rows: Axis, cols: Axis) -> None:
+    if orig_output.shape != _out_shape(orig_input.shape, rows, cols):
+        raise InvalidArgumentError(f"{op}: orig_output shape {list(orig_output.shape)} does not "
+                                   f"match the pooled shape {list(_out_shape(orig_input.shape, rows, cols))}")
+
+
+@kernel("MaxPoolGrad")
+def max_pool_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: np.ndarray, *,
+                  ksize: Sequence[int], strides: Sequence[int], padding: bytes,
+                  explicit_paddings: Sequence[int] = (), data_format: bytes = b"NHWC") -> np.ndarray:
+    op = "MaxPoolGrad"
+    _check_input(op, orig_input)
+    rows, cols = _geometry(op, orig_input.shape, ksize, strides, padding, data_format, explicit_paddings)
+    _check_orig(op, orig_input, orig_output, rows, cols)
+    return _max_pool_grad(op, orig_input, grad, rows, cols)
+
+
+@kernel("MaxPoolGradV2")
+def max_pool_grad_v2(orig_input: np.ndarray, orig_output: np.ndarray, grad: np.ndarray,
+                     ksize: np.ndarray, strides: np.ndarray, *, padding: bytes,
+                     data_format: bytes = b"NHWC") -> np.ndarray:
+    op = "MaxPoolGradV2"
+    _check_input(op, orig_input)
+    rows, cols = _geometry(op, orig_input.shape, ksize, strides, padding, data_format)
+    _check_orig(op, orig_input, orig_output, rows, cols)
+    return _max_pool_grad(op, orig_input, grad, rows, cols)
+
+
+@kernel("MaxPoolGradGrad")
+def max_pool_grad_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: np.ndarray, *,
+                       ksize: Sequence[int], strides: Sequence[int], padding: bytes,
+                       data_format: bytes = b"NHWC") -> np.ndarray:
+    op = "MaxPoolGradGrad"
+    _check_input(op, orig_input)
+    rows, cols = _geometry(op, orig_input.shape, ksize, strides, padding, data_format)
+    _check_orig(op, orig_input, orig_output, rows, cols)
+    return _max_pool_grad_grad(op, orig_input, grad, rows, cols)
+
+
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+@kernel("AvgPool")
+def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int], padding: bytes,
+             data_format: bytes = b"NHWC") -> np.ndarray:
+    op = "AvgPool"
+    _check_input(op, value)
+    rows, cols = _geometry(op, value.shape, ksize, strides, padding, data_format)
+    out_shape = _out_shape(value.shape, rows, cols)
+    acc = _accumulator(value.dtype)
+    total = np.zeros(out_shape, acc)
+    if total.size:
+        padded = pad_input(value, rows, cols)
+        for _, i, j in _offsets(rows, cols):
+            total += padded[window_slice(rows, cols, i, j)]
+    counts = (_valid_counts(rows)[:, None] * _valid_counts(cols)[None, :]).astype(acc)
+    return (total / counts[None, :, :, None]).astype(value.dtype, copy=False)
+
+
+@kernel("AvgPoolGrad")
+def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequence[int],
+                  strides: Sequence[int], padding: bytes, data_format: bytes = b"NHWC") -> np.ndarray:
+    op = "AvgPoolGrad"
+    shape = tuple(int(v) for v in np.asarray(orig_input_shape).reshape(-1))
+    if len(shape) != 4 or min(shape) < 0:
+        raise InvalidArgumentError(f"{op}: orig_input_shape must be 4 non-negative sizes, found "
+                                   f"{list(shape)}")
+    rows, cols = _geometry(op, shape, ksize, strides, padding, data_format)
+    _check_grad(op, grad, _out_shape(shape, rows, cols), "pooled output")
+    n, h, w, c = shape
+    acc = _accumulator(grad.dtype)
+    padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
+                      acc)
+    counts = (_valid_counts(rows)[:, None] * _valid_counts(cols)[None, :]).astype(acc)
+    share = grad.astype(acc) / counts[None, :, :, None]
+    if share.size:
+        for _, i, j in _offsets(rows, cols):
+            padded[window_slice(rows, cols, i, j)] += share
+    return padded[:, rows.pad_before:rows.pad_before + h,
+                  cols.pad_before:cols.pad_before + w, :].astype(grad.dtype)

@@ -1,0 +1,232 @@
+"""Convolution, pooling and batch-norm cases of the nn op table (see ops_nn.py, which runs them).
+
+Backprop cases feed an ``out_backprop`` of the shape TF's own forward op produced, so
+every configuration (padding, strides, dilations) is checked both ways.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# (id, input NHWC, filter HWIO, strides, padding, dilations, explicit_paddings)
+CONVS = [
+    ("3x3_same", (2, 5, 5, 3), (3, 3, 3, 4), (1, 1), "SAME", (1, 1), None),
+    ("3x3_valid_s2", (2, 7, 6, 2), (3, 3, 2, 3), (2, 2), "VALID", (1, 1), None),
+    ("3x3_same_s2_even", (1, 6, 6, 2), (3, 3, 2, 2), (2, 2), "SAME", (1, 1), None),
+    ("2x2_same_s1", (1, 4, 5, 2), (2, 2, 2, 3), (1, 1), "SAME", (1, 1), None),
+    ("5x3_same_s3x1", (2, 8, 7, 1), (5, 3, 1, 2), (3, 1), "SAME", (1, 1), None),
+    ("1x1", (2, 3, 4, 5), (1, 1, 5, 2), (1, 1), "VALID", (1, 1), None),
+    ("dilated", (1, 9, 8, 2), (3, 2, 2, 3), (1, 1), "SAME", (2, 3), None),
+    ("dilated_valid_s2", (1, 9, 9, 2), (2, 2, 2, 2), (2, 2), "VALID", (2, 2), None),
+    ("explicit", (1, 5, 4, 2), (3, 3, 2, 2), (1, 2), "EXPLICIT", (1, 1), (0, 0, 1, 2, 0, 3, 0, 0)),
+    ("grouped", (2, 4, 4, 4), (3, 3, 2, 6), (1, 1), "SAME", (1, 1), None),
+    ("filter_bigger_than_input_same", (1, 2, 2, 1), (3, 3, 1, 1), (1, 1), "SAME", (1, 1), None),
+]
+
+# (id, input NHWC, ksize, strides, padding)
+POOLS = [
+    ("2x2_valid_s2", (2, 4, 6, 3), (2, 2), (2, 2), "VALID"),
+    ("3x3_same_s2", (1, 5, 6, 2), (3, 3), (2, 2), "SAME"),
+    ("3x3_same_s1", (1, 4, 4, 2), (3, 3), (1, 1), "SAME"),
+    ("2x3_valid_s1x2", (2, 5, 7, 1), (2, 3), (1, 2), "VALID"),
+    ("window_bigger_than_input_same", (1, 2, 3, 2), (4, 4), (1, 1), "SAME"),
+]
+
+
+def _hwc(pair: tuple) -> list[int]:
+    return [1, pair[0], pair[1], 1]
+
+
+def conv(c) -> None:
+    for cid, in_shape, f_shape, strides, padding, dilations, explicit in CONVS:
+        attrs = {"strides": _hwc(strides), "padding": padding, "dilations": _hwc(dilations)}
+        if explicit:
+            attrs["explicit_paddings"] = list(explicit)
+        x, w = c.normal(in_shape), c.normal(f_shape)
+        outs = c.run(f"conv2d_{cid}", "Conv2D", {"input": x, "filter": w}, attrs)
+        if not outs:
+            continue
+        dy = c.normal(outs[0].shape)
+        c.run(f"conv2d_backprop_input_{cid}", "Conv2DBackpropInput",
+              {"input_sizes": np.array(in_shape, np.int32), "filter": w, "out_backprop": dy}, attrs)
+        c.run(f"conv2d_backprop_filter_{cid}", "Conv2DBackpropFilter",
+              {"input": x, "filter_sizes": np.array(f_shape, np.int32), "out_backprop": dy}, attrs)
+    same = {"strides": [1, 1, 1, 1], "padding": "SAME"}
+    for dt, tol in ((np.float64, {}), (np.float16, {"rtol": 5e-3, "atol": 5e-3})):
+        name = np.dtype(dt).name
+        x, w = c.normal((1, 4, 4, 2), dt), c.normal((3, 3, 2, 2), dt)
+        c.run(f"conv2d_{name}", "Conv2D", {"input": x, "filter": w}, same, **tol)
+        dy = c.normal((1, 4, 4, 2), dt)
+        c.run(f"conv2d_backprop_input_{name}", "Conv2DBackpropInput",
+              {"input_sizes": np.array([1, 4, 4, 2], np.int32), "filter": w, "out_backprop": dy},
+              same, **tol)
+        c.run(f"conv2d_backprop_filter_{name}", "Conv2DBackpropFilter",
+              {"input": x, "filter_sizes": np.array([3, 3, 2, 2], np.int32), "out_backprop": dy},
+              same, **tol)
+    x, w = c.normal((2, 4, 4, 3)), c.normal((2, 2, 3, 2))
+    c.run("conv2d_empty_batch", "Conv2D", {"input": x[:0], "filter": w}, same)
+    c.run("conv2d_nchw_rejected", "Conv2D",
+          {"input": np.ascontiguousarray(x.transpose(0, 3, 1, 2)), "filter": w},
+          {**same, "data_format": "NCHW"})
+    c.run("conv2d_depth_mismatch", "Conv2D", {"input": x, "filter": c.normal((2, 2, 2, 2))}, same)
+    c.run("conv2d_negative_output", "Conv2D", {"input": x, "filter": c.normal((5, 2, 3, 2))},
+          {"strides": [1, 1, 1, 1], "padding": "VALID"})
+    c.run("conv2d_batch_stride", "Conv2D", {"input": x, "filter": w},
+          {"strides": [2, 1, 1, 1], "padding": "SAME"})
+    c.run("conv2d_rank3_input", "Conv2D", {"input": x[0], "filter": w}, same)
+    c.run("conv2d_backprop_input_wrong_out_backprop", "Conv2DBackpropInput",
+          {"input_sizes": np.array([2, 4, 4, 3], np.int32), "filter": w,
+           "out_backprop": c.normal((2, 3, 3, 2))}, same)
+    c.run("conv2d_backprop_input_nchw_rejected", "Conv2DBackpropInput",
+          {"input_sizes": np.array([2, 3, 4, 4], np.int32), "filter": w,
+           "out_backprop": c.normal((2, 2, 4, 4))}, {**same, "data_format": "NCHW"})
+
+
+DEPTHWISE = [
+    ("3x3_same_m2", (2, 5, 5, 3), (3, 3, 3, 2), (1, 1), "SAME", (1, 1)),
+    ("3x3_valid_s2_m1", (1, 7, 6, 4), (3, 3, 4, 1), (2, 2), "VALID", (1, 1)),
+    ("2x2_same_s2_m3", (1, 6, 5, 2), (2, 2, 2, 3), (2, 2), "SAME", (1, 1)),
+    ("dilated", (1, 8, 8, 2), (3, 3, 2, 2), (1, 1), "SAME", (2, 2)),
+]
+
+
+def depthwise(c) -> None:
+    for cid, in_shape, f_shape, strides, padding, dilations in DEPTHWISE:
+        attrs = {"strides": _hwc(strides), "padding": padding, "dilations": _hwc(dilations)}
+        x, w = c.normal(in_shape), c.normal(f_shape)
+        outs = c.run(f"depthwise_{cid}", "DepthwiseConv2dNative", {"input": x, "filter": w}, attrs)
+        if not outs:
+            continue
+        dy = c.normal(outs[0].shape)
+        c.run(f"depthwise_backprop_input_{cid}", "DepthwiseConv2dNativeBackpropInput",
+              {"input_sizes": np.array(in_shape, np.int32), "filter": w, "out_backprop": dy}, attrs)
+        c.run(f"depthwise_backprop_filter_{cid}", "DepthwiseConv2dNativeBackpropFilter",
+              {"input": x, "filter_sizes": np.array(f_shape, np.int32), "out_backprop": dy}, attrs)
+    x = c.normal((1, 4, 4, 3))
+    c.run("depthwise_depth_mismatch", "DepthwiseConv2dNative",
+          {"input": x, "filter": c.normal((2, 2, 2, 1))}, {"strides": [1, 1, 1, 1], "padding": "SAME"})
+    c.run("depthwise_nchw_rejected", "DepthwiseConv2dNative",
+          {"input": np.ascontiguousarray(x.transpose(0, 3, 1, 2)),
+           "filter": c.normal((2, 2, 3, 1))},
+          {"strides": [1, 1, 1, 1], "padding": "SAME", "data_format": "NCHW"})
+
+
+def pool(c) -> None:
+    for pid, shape, ksize, strides, padding in POOLS:
+        attrs = {"ksize": _hwc(ksize), "strides": _hwc(strides), "padding": padding}
+        # Small integers stored as floats: many equal values in a window (gradient ties).
+        x = c.rng.integers(0, 4, shape).astype(np.float32)
+        outs = c.run(f"max_pool_{pid}", "MaxPool", {"input": x}, attrs)
+        dy = c.normal(outs[0].shape)
+        c.run(f"max_pool_grad_{pid}", "MaxPoolGrad",
+              {"orig_input": x, "orig_output": outs[0], "grad": dy}, attrs)
+        c.run(f"max_pool_grad_grad_{pid}", "MaxPoolGradGrad",
+              {"orig_input": x, "orig_output": outs[0], "grad": c.normal(shape)}, attrs)
+        xr = c.normal(shape)
+        outs = c.run(f"avg_pool_{pid}", "AvgPool", {"value": xr}, attrs)
+        c.run(f"avg_pool_grad_{pid}", "AvgPoolGrad",
+              {"orig_input_shape": np.array(shape, np.int32), "grad": c.normal(outs[0].shape)}, attrs)
+    attrs = {"ksize": [1, 3, 3, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}
+    x = c.normal((1, 5, 5, 2))
+    outs = c.run("max_pool_v2", "MaxPoolV2", {"input": x, "ksize": np.array(attrs["ksize"], np.int32),
+                                              "strides": np.array(attrs["strides"], np.int32)},
+                 {"padding": "SAME"})
+    c.run("max_pool_grad_v2", "MaxPoolGradV2",
+          {"orig_input": x, "orig_output": outs[0], "grad": c.normal(outs[0].shape),
+           "ksize": np.array(attrs["ksize"], np.int32), "strides": np.array(attrs["strides"], np.int32)},
+          {"padding": "SAME"})
+    explicit = {"ksize": [1, 2, 3, 1], "strides": [1, 1, 2, 1], "padding": "EXPLICIT",
+                "explicit_paddings": [0, 0, 1, 0, 2, 1, 0, 0]}
+    outs = c.run("max_pool_explicit", "MaxPool", {"input": x}, explicit)
+    c.run("max_pool_grad_explicit", "MaxPoolGrad",
+          {"orig_input": x, "orig_output": outs[0], "grad": c.normal(outs[0].shape)}, explicit)
+    neg = -np.abs(c.normal((1, 3, 3, 1))) - 1
+    c.run("max_pool_negative_same", "MaxPool", {"input": neg}, attrs)
+    for dt, tol in ((np.float64, {}), (np.float16, {"rtol": 2e-3, "atol": 2e-3})):
+        name = np.dtype(dt).name
+        xd = c.normal((1, 5, 5, 2), dt)
+        outs = c.run(f"max_pool_{name}", "MaxPool", {"input": xd}, attrs)
+        c.run(f"max_pool_grad_{name}", "MaxPoolGrad",
+              {"orig_input": xd, "orig_output": outs[0], "grad": c.normal(outs[0].shape, dt)}, attrs)
+        outs = c.run(f"avg_pool_{name}", "AvgPool", {"value": xd}, attrs, **tol)
+        c.run(f"avg_pool_grad_{name}", "AvgPoolGrad",
+              {"orig_input_shape": np.array(xd.shape, np.int32), "grad": c.normal(outs[0].shape, dt)},
+              attrs, **tol)
+    c.run("max_pool_int32", "MaxPool", {"input": c.rng.integers(-50, 50, (1, 4, 4, 2)).astype(np.int32)},
+          attrs)
+    c.run("max_pool_nan", "MaxPool",
+          {"input": np.array([1, np.nan, 3, 2], np.float32).reshape(1, 2, 2, 1)},
+          {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "VALID"})
+    c.run("max_pool_nchw_rejected", "MaxPool", {"input": x}, {**attrs, "data_format": "NCHW"})
+    c.run("avg_pool_nchw_rejected", "AvgPool", {"value": x}, {**attrs, "data_format": "NCHW"})
+    c.run("max_pool_depth_and_space", "MaxPool", {"input": x},
+          {"ksize": [1, 2, 2, 2], "strides": [1, 1, 1, 2], "padding": "VALID"})
+    c.run("max_pool_window_too_big_valid", "MaxPool", {"input": x},
+          {"ksize": [1, 6, 1, 1], "strides": [1, 1, 1, 1], "padding": "VALID"})
+    c.run("avg_pool_batch_window", "AvgPool", {"value": x},
+          {"ksize": [2, 1, 1, 1], "strides": [1, 1, 1, 1], "padding": "VALID"})
+
+
+def batch_norm(c) -> None:
+    x4 = c.normal((3, 4, 2, 5), scale=2) + 1
+    scale, offset = c.normal((5,)) + 1, c.normal((5,))
+    mean, var = c.normal((5,)), np.abs(c.normal((5,))) + 0.5
+    for op in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"):
+        grad_op = op.replace("Norm", "NormGrad")
+        low = op.lower().replace("fusedbatchnorm", "fbn")
+        for training in (True, False):
+            mode = "train" if training else "infer"
+            for factor in ((1.0, 0.25) if training else (1.0,)):
+                attrs = {"is_training": training, "epsilon": 1e-3, "exponential_avg_factor": factor}
+                unspecified = {} if training else {"unspecified_outputs": [3, 4]}
+                outs = c.run(f"{low}_{mode}_f{factor}", op,
+                             {"x": x4, "scale": scale, "offset": offset, "mean": mean,
+                              "variance": var}, attrs, **unspecified)
+            reserve = outs[3:] if training else [mean, var] + outs[5:]
+            dy = c.normal(x4.shape)
+            grad_inputs = {"y_backprop": dy, "x": x4, "scale": scale,
+                           "reserve_space_1": reserve[0], "reserve_space_2": reserve[1]}
+            if op.endswith("V3"):
+                grad_inputs["reserve_space_3"] = reserve[2]
+            c.run(f"{low}_grad_{mode}", grad_op, grad_inputs,
+                  {"is_training": training, "epsilon": 1e-3})
+    empty = np.zeros((0,), np.float32)
+    c.run("fbn_v3_train_no_running_stats", "FusedBatchNormV3",
+          {"x": x4, "scale": scale, "offset": offset, "mean": empty, "variance": empty},
+          {"is_training": True})
+    xc = np.ascontiguousarray(np.transpose(x4, (0, 3, 1, 2)))
+    outs = c.run("fbn_v3_nchw_train", "FusedBatchNormV3",
+                 {"x": xc, "scale": scale, "offset": offset, "mean": mean, "variance": var},
+                 {"is_training": True, "data_format": "NCHW"})
+    c.run("fbn_v3_grad_nchw_train", "FusedBatchNormGradV3",
+          {"y_backprop": c.normal(xc.shape), "x": xc, "scale": scale, "reserve_space_1": outs[3],
+           "reserve_space_2": outs[4], "reserve_space_3": outs[5]},
+          {"is_training": True, "data_format": "NCHW"})
+    c.run("fbn_v3_nchw_infer", "FusedBatchNormV3",
+          {"x": xc, "scale": scale, "offset": offset, "mean": mean, "variance": var},
+          {"is_training": False, "data_format": "NCHW"}, unspecified_outputs=[3, 4])
+    x16 = x4.astype(np.float16)
+    tol16 = {"rtol": 5e-3, "atol": 5e-3}
+    outs = c.run("fbn_v3_f16_train", "FusedBatchNormV3",
+                 {"x": x16, "scale": scale, "offset": offset, "mean": mean, "variance": var},
+                 {"is_training": True, "exponential_avg_factor": 0.5}, **tol16)
+    c.run("fbn_v3_grad_f16_train", "FusedBatchNormGradV3",
+          {"y_backprop": c.normal(x4.shape, np.float16), "x": x16, "scale": scale,
+           "reserve_space_1": outs[3], "reserve_space_2": outs[4], "reserve_space_3": outs[5]},
+          {"is_training": True}, **tol16)
+    c.run("fbn_v2_f16_infer", "FusedBatchNormV2",
+          {"x": x16, "scale": scale, "offset": offset, "mean": mean, "variance": var},
+          {"is_training": False}, unspecified_outputs=[3, 4], **tol16)
+    x2 = c.normal((6, 3))
+    c.run("fbn_v3_rank2_rejected", "FusedBatchNormV3",
+          {"x": x2, "scale": scale[:3], "offset": offset[:3], "mean": mean[:3], "variance": var[:3]},
+          {"is_training": True})
+    c.run("fbn_v3_scale_wrong_size", "FusedBatchNormV3",
+          {"x": x4, "scale": scale[:3], "offset": offset, "mean": mean, "variance": var},
+          {"is_training": True})
+
+
+def add_cases(c) -> None:
+    conv(c)
+    depthwise(c)
+    pool(c)
+    batch_norm(c)

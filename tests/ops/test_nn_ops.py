@@ -1,0 +1,102 @@
+"""nn kernels (activations, softmax/losses, top-k, bias, conv, pooling, batch norm) against
+TF's own results (tests/fixtures/ops/nn.*, made by scripts/tf_fixtures/ops_nn.py), plus the
+properties a table cannot show."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestrator.dtypes import DType, as_dtype
+from orchestrator.errors import InvalidArgumentError, UnimplementedError
+from orchestrator.ops import conv_ops, nn_ops, norm_ops, pool_ops
+from orchestrator.ops.registry import get_kernel, registered_op_types
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+CASES = json.loads((FIXTURES / "nn.json").read_text())
+with np.load(FIXTURES / "nn.npz") as _npz:
+    ARRAYS = {k: _npz[k] for k in _npz.files}
+
+TYPE_ATTRS = {"T", "index_type", "Tlabels", "U"}
+ERRORS = {"InvalidArgumentError": InvalidArgumentError, "UnimplementedError": UnimplementedError}
+# Default tolerances per output dtype; a case may widen them (float16: TF rounds
+# intermediates to half where we may not).
+TOL = {"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}
+
+
+def decode_attrs(attrs: dict) -> dict:
+    """Attrs as the executor passes them: types as DType, strings as bytes, lists as lists."""
+    out = {}
+    for key, value in attrs.items():
+        if key in TYPE_ATTRS:
+            value = as_dtype(value)
+        elif isinstance(value, str):
+            value = value.encode()
+        out[key] = value
+    return out
+
+
+def frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a)
+    a.flags.writeable = False   # kernels must never write into their inputs
+    return a
+
+
+def run(case: dict) -> list[np.ndarray]:
+    kdef = get_kernel(case["op"])
+    attrs = {k: v for k, v in decode_attrs(case["attrs"]).items() if k in kdef.attr_names}
+    result = kdef.fn(*(frozen(ARRAYS[k]) for k in case["inputs"]), **attrs)
+    return list(result) if kdef.multi else [result]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_nn_op_table(case):
+    if "error" in case:
+        with pytest.raises(ERRORS[case["error"]], match=case["op"]):
+            run(case)
+        return
+    got = run(case)
+    expected = [ARRAYS[k] for k in case["outputs"]]
+    assert len(got) == len(expected)
+    unspecified = set(case.get("unspecified_outputs", ()))
+    for slot, (g, e) in enumerate(zip(got, expected)):
+        assert isinstance(g, np.ndarray), (slot, type(g))
+        assert (g.dtype, g.shape) == (e.dtype, e.shape), (slot, g.dtype, g.shape, e.dtype, e.shape)
+        if slot in unspecified:
+            continue
+        if e.dtype.kind == "f":
+            rtol, atol = TOL[e.dtype.name]
+            np.testing.assert_allclose(g, e, rtol=case.get("rtol", rtol), atol=case.get("atol", atol),
+                                       err_msg=f"output {slot}")
+        else:
+            np.testing.assert_array_equal(g, e, err_msg=f"output {slot}")
+
+
+OUR_MODULES = {m.__name__ for m in (nn_ops, conv_ops, pool_ops, norm_ops)}
+
+
+def test_every_nn_kernel_is_in_the_table():
+    ours = {t for t in registered_op_types() if get_kernel(t).fn.__module__ in OUR_MODULES}
+    tabled = {c["op"] for c in CASES if "error" not in c}
+    assert ours - tabled == set()
+
+
+def test_top_k_ties_go_to_the_lower_index_for_unsigned_input():
+    values, indices = get_kernel("TopKV2").fn(np.array([2, 7, 7, 0, 7], np.uint8), np.int32(2))
+    np.testing.assert_array_equal(values, [7, 7])
+    np.testing.assert_array_equal(indices, [1, 2])
+    assert indices.dtype == np.int32
+
+
+def test_sparse_xent_error_names_the_op_and_the_label():
+    with pytest.raises(InvalidArgumentError, match=r"SparseSoftmaxCrossEntropyWithLogits.* 9 .*\[0, 3\)"):
+        get_kernel("SparseSoftmaxCrossEntropyWithLogits").fn(
+            np.zeros((2, 3), np.float32), np.array([1, 9], np.int64))
+
+
+def test_float32_stays_float32_with_python_float_attrs():
+    x = np.linspace(-3, 3, 7, dtype=np.float32)
+    for op, attrs in (("LeakyRelu", {"alpha": 0.3}), ("Elu", {}), ("Selu", {}), ("Softplus", {})):
+        assert get_kernel(op).fn(x, **attrs).dtype == np.float32, op
