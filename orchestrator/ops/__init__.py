@@ -5,7 +5,11 @@ Each family module is listed here explicitly; adding a family means adding a lin
 from importlib import import_module
 
 FAMILIES = [
-    "math_ops",          # elementwise, reductions, matmul, comparisons, casts
+    "math_ops",          # elementwise binary/unary arithmetic and their *Grad helpers
+    "logic_ops",         # comparisons, logical, Select, Cast, ClipByValue, AddN
+    "matmul_ops",        # MatMul, BatchMatMul/V2/V3
+    "reduction_ops",     # Sum/Mean/Max/... with axis tensors, ArgMax/ArgMin, Cumsum/Cumprod
+    "segment_ops",       # Segment*, UnsortedSegment*, SparseSegment* and their grads
     "array_ops",         # shapes, reshape/slice/concat/gather/pad/transpose, identity
     "nn_ops",            # activations, bias, softmax + losses, L2Loss, top-k
     "conv_ops",          # Conv2D, depthwise conv and their backprops (im2col + matmul)

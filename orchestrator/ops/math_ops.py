@@ -1,1 +1,228 @@
-"""Kernels of this family: see orchestrator/ops/__init__.py (module being written)."""
+"""Elementwise math kernels: binary arithmetic with broadcasting, unary functions and the
+``*Grad`` helpers TF's gradients of those functions emit.
+
+Numeric conventions kept from TF's CPU kernels (checked against tests/fixtures/ops/math.*):
+
+* outputs keep the input dtype exactly: float16/bfloat16 are computed the way Eigen does
+  for them (each op in float32, rounded once to the narrow type);
+* integer ``Div``/``TruncateDiv``/``TruncateMod``/``Mod`` truncate towards zero like C++,
+  ``FloorDiv``/``FloorMod`` round towards -inf; an integer division by zero is an error;
+* float ``FloorDiv`` is ``floor(x / y)`` (numpy's ``//`` is divmod-based: 1 // 0.1 == 9,
+  TF gives 10), float ``FloorMod`` is C ``fmod`` moved onto the divisor's sign;
+* ``Maximum``/``Minimum`` propagate NaN.
+
+Comparison, select, cast and accumulation kernels live in ``logic_ops.py``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.math_special import erf, erfc
+from orchestrator.ops.registry import kernel
+
+_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
+
+
+def as_array(value: object) -> np.ndarray:
+    """Ufuncs on 0-d arrays give numpy scalars; the executor expects ndarrays."""
+    return value if type(value) is np.ndarray else np.asarray(value)
+
+
+def shape_str(shape: tuple[int, ...]) -> str:
+    """A shape the way TF prints it: ``[2,3]``."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def incompatible(op: str, x: np.ndarray, y: np.ndarray) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"{op}: Incompatible shapes: {shape_str(np.shape(x))} vs. {shape_str(np.shape(y))}")
+
+
+def _is_int(a: np.ndarray) -> bool:
+    return a.dtype.kind in "iu"
+
+
+def _check_nonzero_divisor(op: str, y: np.ndarray) -> None:
+    if not np.all(y):
+        raise InvalidArgumentError(f"{op}: Integer division by zero (the divisor y has zero elements)")
+
+
+def _register_binary(op: str, compute: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                     int_check: Callable[[str, np.ndarray, np.ndarray], None] | None = None) -> None:
+    """Register ``op(x, y)``: broadcasting errors name the op, float warnings are silenced
+    (inf/NaN are results, as in TF)."""
+
+    def binary_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if int_check is not None and _is_int(x):
+            int_check(op, x, y)
+        try:
+            with np.errstate(all="ignore"):
+                return as_array(compute(x, y))
+        except ValueError as err:
+            if np.shape(x) != np.shape(y) and "broadcast" in str(err):
+                raise incompatible(op, x, y) from None
+            raise
+
+    binary_kernel.__name__ = binary_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(binary_kernel)
+
+
+# ------------------------------------------------------------------ division family
+
+def _trunc_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if _is_int(x):
+        # Exact integer quotient rounded towards zero: remove C's remainder first.
+        return (x - np.fmod(x, y)) // y
+    return np.trunc(x / y)
+
+
+def _true_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return _trunc_div(x, y) if _is_int(x) else np.divide(x, y)
+
+
+def _floor_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.floor_divide(x, y) if _is_int(x) else np.floor(np.divide(x, y))
+
+
+def _floor_mod(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if _is_int(x):
+        return np.mod(x, y)
+    rem = np.fmod(x, y)
+    # C fmod keeps the dividend's sign; TF moves a nonzero remainder onto the divisor's.
+    return np.where((rem != 0) & ((y < 0) != (rem < 0)), rem + y, rem)
+
+
+def _div_no_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(y == 0, np.zeros((), x.dtype), np.divide(x, y))
+
+
+def _xdivy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(x == 0, np.zeros((), x.dtype), np.divide(x, y))
+
+
+def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _unary_float(np.log, y)))
+
+
+def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if _is_int(y) and np.any(y < 0):
+        raise InvalidArgumentError("Pow: Integers to negative integer powers are not allowed "
+                                   f"(exponent y has {int(np.sum(y < 0))} negative elements)")
+    return np.power(x, y)
+
+
+def _squared_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    diff = np.subtract(x, y)
+    return np.multiply(diff, diff)
+
+
+def _nonzero_int_divisor(op: str, x: np.ndarray, y: np.ndarray) -> None:
+    _check_nonzero_divisor(op, y)
+
+
+for _op, _fn in {
+    "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply,
+    "RealDiv": np.divide, "DivNoNan": _div_no_nan, "Maximum": np.maximum, "Minimum": np.minimum,
+    "SquaredDifference": _squared_difference, "Atan2": np.arctan2, "Xdivy": _xdivy, "Xlogy": _xlogy,
+    "Pow": _pow,
+}.items():
+    _register_binary(_op, _fn)
+for _op, _fn in {"Div": _true_div, "TruncateDiv": _trunc_div, "FloorDiv": _floor_div,
+                 "FloorMod": _floor_mod, "TruncateMod": np.fmod, "Mod": np.fmod}.items():
+    _register_binary(_op, _fn, int_check=_nonzero_int_divisor)
+
+
+# ------------------------------------------------------------------ unary
+
+def _unary_float(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """``fn`` in x's float type; half/bfloat16 go through float32 and round once, as Eigen does."""
+    if x.dtype.name in _NARROW_FLOATS:
+        return fn(x.astype(np.float32)).astype(x.dtype)
+    return fn(x)
+
+
+def _register_unary(op: str, fn: Callable[[np.ndarray], np.ndarray], widen: bool = True) -> None:
+    def unary_kernel(x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return as_array(_unary_float(fn, x) if widen else fn(x))
+
+    unary_kernel.__name__ = unary_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(unary_kernel)
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x)
+
+
+def _round_half_even(x: np.ndarray) -> np.ndarray:
+    if _is_int(x):
+        # TF 2.21's CPU Round kernel answers 0 for every integer element (checked in the op
+        # table). tf.round() never emits Round for integers (it returns them unchanged), so
+        # only raw-op graphs see this; we give what TF's kernel gives.
+        return np.zeros_like(x)
+    return np.rint(x)
+
+
+def _reciprocal(x: np.ndarray) -> np.ndarray:
+    return _trunc_div(np.ones((), x.dtype), x) if _is_int(x) else np.reciprocal(x)
+
+
+def _rsqrt(x: np.ndarray) -> np.ndarray:
+    return np.reciprocal(np.sqrt(x))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # 1 / (1 + e^-x) without overflow warnings for very negative x (e^-x -> inf -> 0).
+    one = np.ones((), x.dtype)
+    return one / (one + np.exp(-x))
+
+
+_UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool]] = {
+    # op: (function, compute narrow floats in float32)
+    "Neg": (np.negative, False), "Abs": (np.abs, False), "Sign": (_sign, False),
+    "Square": (np.square, False), "Floor": (np.floor, False), "Ceil": (np.ceil, False),
+    "Round": (_round_half_even, False), "Rint": (np.rint, False),
+    "IsFinite": (np.isfinite, False), "IsNan": (np.isnan, False), "IsInf": (np.isinf, False),
+    "Exp": (np.exp, True), "Expm1": (np.expm1, True), "Log": (np.log, True),
+    "Log1p": (np.log1p, True), "Sqrt": (np.sqrt, True), "Rsqrt": (_rsqrt, True),
+    "Reciprocal": (_reciprocal, True), "Inv": (_reciprocal, True),
+    "Sin": (np.sin, True), "Cos": (np.cos, True), "Tanh": (np.tanh, True),
+    "Sigmoid": (_sigmoid, True), "Erf": (erf, True), "Erfc": (erfc, True),
+}
+for _op, (_fn, _widen) in _UNARY.items():
+    _register_unary(_op, _fn, _widen)
+
+
+@kernel("LogicalNot")
+def logical_not(x: np.ndarray) -> np.ndarray:
+    return as_array(np.logical_not(x))
+
+
+# ------------------------------------------------------------------ gradient helpers
+# Each takes (y, dy) where y is the forward op's *output*, in TF's order of operations.
+
+def _register_grad(op: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    def grad_kernel(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        if y.shape != dy.shape:
+            raise InvalidArgumentError(f"{op}: y and dy must have the same shape, found "
+                                       f"{shape_str(y.shape)} and {shape_str(dy.shape)}")
+        with np.errstate(all="ignore"):
+            return as_array(fn(y, dy))
+
+    grad_kernel.__name__ = grad_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(grad_kernel)
+
+
+def _const(value: float, like: np.ndarray) -> np.ndarray:
+    return np.asarray(value, like.dtype)
+
+
+_register_grad("TanhGrad", lambda y, dy: dy * (_const(1, y) - y * y))
+_register_grad("SigmoidGrad", lambda y, dy: dy * (y * (_const(1, y) - y)))
+_register_grad("SqrtGrad", lambda y, dy: _const(0.5, y) * dy / y)
+_register_grad("RsqrtGrad", lambda y, dy: _const(-0.5, y) * dy * (y * y * y))
+_register_grad("ReciprocalGrad", lambda y, dy: -dy * y * y)
+_register_grad("InvGrad", lambda y, dy: -dy * y * y)

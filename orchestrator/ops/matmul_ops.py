@@ -1,0 +1,87 @@
+"""MatMul and BatchMatMul/V2/V3.
+
+``MatMul`` takes two matrices; ``BatchMatMul`` (v1) needs equal batch dimensions,
+``V2``/``V3`` broadcast them (numpy's matmul rule). ``adj_x``/``adj_y`` transpose the
+last two dimensions (the inputs are real, so the adjoint is the transpose). ``V3`` may mix
+input types (int8 x int8 -> int32): inputs are converted to ``Tout`` before multiplying.
+
+float16/bfloat16 products accumulate in float32 and round once, as TF's CPU kernels do
+for those types; float32 goes to numpy's BLAS, whose blocking differs from Eigen's
+contraction by a few ulps on long inner dimensions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from orchestrator.dtypes import DType
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.math_ops import as_array, shape_str
+from orchestrator.ops.registry import kernel
+
+_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
+
+
+def _product(a: np.ndarray, b: np.ndarray, out_dtype: np.dtype) -> np.ndarray:
+    if out_dtype.name in _NARROW_FLOATS:
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(out_dtype)
+    if a.dtype != out_dtype or b.dtype != out_dtype:
+        a, b = a.astype(out_dtype), b.astype(out_dtype)
+    return np.matmul(a, b)
+
+
+def _check_inner(op: str, x: np.ndarray, y: np.ndarray, x_inner: int, y_inner: int) -> None:
+    if x_inner != y_inner:
+        raise InvalidArgumentError(f"{op}: Matrix size-incompatible: In[0]: {shape_str(x.shape)}, "
+                                   f"In[1]: {shape_str(y.shape)}")
+
+
+@kernel("MatMul")
+def mat_mul(a: np.ndarray, b: np.ndarray, *, transpose_a: bool = False,
+            transpose_b: bool = False) -> np.ndarray:
+    if a.ndim != 2 or b.ndim != 2:
+        raise InvalidArgumentError(f"MatMul: In[0] and In[1] must be matrices, found shapes "
+                                   f"{shape_str(a.shape)} and {shape_str(b.shape)}")
+    lhs = a.T if transpose_a else a
+    rhs = b.T if transpose_b else b
+    _check_inner("MatMul", a, b, lhs.shape[1], rhs.shape[0])
+    return as_array(_product(lhs, rhs, a.dtype))
+
+
+def _batch_mat_mul(op: str, x: np.ndarray, y: np.ndarray, adj_x: bool, adj_y: bool,
+                   out_dtype: np.dtype, broadcast: bool) -> np.ndarray:
+    if x.ndim < 2 or y.ndim < 2:
+        raise InvalidArgumentError(f"{op}: In[0] and In[1] must have rank >= 2, found "
+                                   f"{shape_str(x.shape)} and {shape_str(y.shape)}")
+    if not broadcast:
+        if x.ndim != y.ndim:
+            raise InvalidArgumentError(f"{op}: In[0] and In[1] has different ndims: "
+                                       f"{shape_str(x.shape)} vs. {shape_str(y.shape)}")
+        if x.shape[:-2] != y.shape[:-2]:
+            raise InvalidArgumentError(f"{op}: In[0] and In[1] must have the same batch dimensions, "
+                                       f"found {shape_str(x.shape)} and {shape_str(y.shape)}")
+    lhs = np.swapaxes(x, -1, -2) if adj_x else x
+    rhs = np.swapaxes(y, -1, -2) if adj_y else y
+    _check_inner(op, x, y, lhs.shape[-1], rhs.shape[-2])
+    try:
+        np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    except ValueError:
+        raise InvalidArgumentError(f"{op}: In[0] and In[1] must have compatible batch dimensions: "
+                                   f"{shape_str(x.shape)} vs. {shape_str(y.shape)}") from None
+    return as_array(_product(lhs, rhs, out_dtype))
+
+
+@kernel("BatchMatMul")
+def batch_mat_mul(x: np.ndarray, y: np.ndarray, *, adj_x: bool = False, adj_y: bool = False) -> np.ndarray:
+    return _batch_mat_mul("BatchMatMul", x, y, adj_x, adj_y, x.dtype, broadcast=False)
+
+
+@kernel("BatchMatMulV2")
+def batch_mat_mul_v2(x: np.ndarray, y: np.ndarray, *, adj_x: bool = False, adj_y: bool = False) -> np.ndarray:
+    return _batch_mat_mul("BatchMatMulV2", x, y, adj_x, adj_y, x.dtype, broadcast=True)
+
+
+@kernel("BatchMatMulV3")
+def batch_mat_mul_v3(x: np.ndarray, y: np.ndarray, *, Tout: DType | None = None,  # noqa: N803 (TF attr)
+                     adj_x: bool = False, adj_y: bool = False) -> np.ndarray:
+    out_dtype = Tout.numpy if Tout is not None else x.dtype
+    return _batch_mat_mul("BatchMatMulV3", x, y, adj_x, adj_y, out_dtype, broadcast=True)

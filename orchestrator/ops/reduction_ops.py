@@ -1,0 +1,188 @@
+"""Reductions (Sum Mean Max Min Prod All Any EuclideanNorm), ArgMax/ArgMin, Cumsum/Cumprod.
+
+``axis`` arrives as an int32/int64 tensor: a scalar or a vector, possibly empty (nothing
+reduced), with negative entries counted from the end. Out-of-range and duplicate axes are
+errors, as in TF. Over an empty axis, TF's reducers give their identities: 0, 1, the
+lowest/highest value for Max/Min, NaN for a float Mean.
+
+float16/bfloat16 reductions accumulate in float32 and round once at the end (TF sums
+those types in float too). float32 sums use numpy's pairwise summation; TF's Eigen tree
+reduction adds in another order, so results agree to a few ulps, not bit for bit
+(tests/ops/test_math_ops.py states the tolerance measured against TF).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from orchestrator.dtypes import DType
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.math_ops import as_array, shape_str
+from orchestrator.ops.registry import kernel
+
+_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
+
+
+def reduction_axes(op: str, axis: np.ndarray, rank: int) -> tuple[int, ...]:
+    """Normalised axes (non-negative, in the order given); errors name the op like TF's."""
+    axes = []
+    for a in np.asarray(axis).reshape(-1).tolist():
+        if not -rank <= a < max(rank, 1) or (rank == 0 and a != 0):
+            raise InvalidArgumentError(
+                f"{op}: Invalid reduction dimension ({a} for input with {rank} dimension(s)")
+        a = a + rank if a < 0 else a
+        if a in axes:
+            raise InvalidArgumentError(
+                f"{op}: Invalid reduction arguments: Axes contains duplicate dimension: {a}")
+        axes.append(a)
+    return tuple(axes)
+
+
+def _accumulation_dtype(x: np.ndarray) -> np.dtype:
+    """float32 for half/bfloat16; the input's own type otherwise (integer sums wrap around
+    in their type like TF's, numpy would widen them to int64)."""
+    return np.dtype(np.float32) if x.dtype.name in _NARROW_FLOATS else x.dtype
+
+
+def _register_reduction(op: str, reduce: Callable[[np.ndarray, tuple[int, ...], bool], np.ndarray],
+                        identity_without_axes: bool = True) -> None:
+    def reduction_kernel(input: np.ndarray, axis: np.ndarray, *, keep_dims: bool = False) -> np.ndarray:  # noqa: A002
+        axes = reduction_axes(op, axis, input.ndim)
+        if not axes and identity_without_axes:
+            return input
+        with np.errstate(all="ignore"):
+            return as_array(reduce(input, axes, keep_dims))
+
+    reduction_kernel.__name__ = reduction_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(reduction_kernel)
+
+
+def _sum(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    return np.sum(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
+
+
+def _count(x: np.ndarray, axes: tuple[int, ...]) -> int:
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return n
+
+
+def _mean(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    n = _count(x, axes)
+    if x.dtype.kind in "iu":
+        total = np.sum(x, axis=axes, keepdims=keep, dtype=x.dtype)
+        if n == 0:
+            return total            # nothing to divide: the sum identity, as TF answers
+        # C++ integer division truncates towards zero.
+        quotient = np.abs(total) // n
+        return np.where(total < 0, -quotient, quotient).astype(x.dtype)
+    acc = _accumulation_dtype(x)
+    total = np.sum(x, axis=axes, keepdims=keep, dtype=acc)
+    return (total / np.asarray(n, acc)).astype(x.dtype)
+
+
+def _extreme(np_reduce: Callable, identity: Callable[[np.dtype], object]) -> Callable:
+    def reduce(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+        return np_reduce(x, axis=axes, keepdims=keep, initial=identity(x.dtype))
+    return reduce
+
+
+def _lowest(dtype: np.dtype) -> object:
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min if dtype.kind in "iu" else False
+
+
+def _highest(dtype: np.dtype) -> object:
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max if dtype.kind in "iu" else True
+
+
+def _prod(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    return np.prod(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
+
+
+def _euclidean_norm(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    """sqrt(sum(x*x)); integer squares and sums wrap in their type, a negative wrapped sum
+    has a NaN root that the cast back to the integer type turns into what TF gives."""
+    acc = _accumulation_dtype(x)
+    squares = np.sum(np.square(x, dtype=acc), axis=axes, keepdims=keep, dtype=acc)
+    if x.dtype.kind in "iu":
+        return np.sqrt(squares.astype(np.float64)).astype(x.dtype)
+    return np.sqrt(squares).astype(x.dtype, copy=False)
+
+
+# With no axes TF still squares and roots each element: EuclideanNorm(x, []) == |x|.
+_register_reduction("EuclideanNorm", _euclidean_norm, identity_without_axes=False)
+for _op, _fn in {
+    "Sum": _sum, "Mean": _mean, "Prod": _prod,
+    "Max": _extreme(np.max, _lowest), "Min": _extreme(np.min, _highest),
+    "All": lambda x, axes, keep: np.all(x, axis=axes, keepdims=keep),
+    "Any": lambda x, axes, keep: np.any(x, axis=axes, keepdims=keep),
+}.items():
+    _register_reduction(_op, _fn)
+
+
+# ------------------------------------------------------------------ arg max / min
+
+def _arg_reduce(op: str, np_arg: Callable) -> None:
+    def arg_kernel(input: np.ndarray, dimension: np.ndarray, *,  # noqa: A002
+                   output_type: DType = DType.INT64) -> np.ndarray:
+        rank = input.ndim
+        axis = int(dimension)
+        if not -max(rank, 1) <= axis < max(rank, 1):
+            raise InvalidArgumentError(
+                f"{op}: Expected dimension in the range [{-rank}, {rank}), but got {axis}")
+        axis = axis + rank if axis < 0 else axis
+        if rank and input.shape[axis] == 0:
+            raise InvalidArgumentError(
+                f"{op}: Reduction axis {axis} is empty in shape {shape_str(input.shape)}")
+        return as_array(np_arg(input, axis=axis if rank else None).astype(output_type.numpy))
+
+    arg_kernel.__name__ = arg_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(arg_kernel)
+
+
+def _argmax_skipping_nan(x: np.ndarray, axis: int | None) -> np.ndarray:
+    # TF's reducer never prefers a NaN (comparisons with NaN are false): rank NaN lowest.
+    if x.dtype.kind == "f" and np.isnan(x).any():
+        x = np.where(np.isnan(x), np.asarray(-np.inf, x.dtype), x)
+    return np.argmax(x, axis=axis)
+
+
+def _argmin_skipping_nan(x: np.ndarray, axis: int | None) -> np.ndarray:
+    if x.dtype.kind == "f" and np.isnan(x).any():
+        x = np.where(np.isnan(x), np.asarray(np.inf, x.dtype), x)
+    return np.argmin(x, axis=axis)
+
+
+_arg_reduce("ArgMax", _argmax_skipping_nan)
+_arg_reduce("ArgMin", _argmin_skipping_nan)
+
+
+# ------------------------------------------------------------------ scans
+
+def _scan(op: str, np_scan: Callable, identity: int) -> None:
+    def scan_kernel(x: np.ndarray, axis: np.ndarray, *, exclusive: bool = False,
+                    reverse: bool = False) -> np.ndarray:
+        rank = x.ndim
+        a = int(axis)
+        if not -rank <= a < rank:
+            raise InvalidArgumentError(
+                f"{op}: ScanOp: Expected scan axis in the range [{-rank}, {rank}), but got {a}")
+        a = a + rank if a < 0 else a
+        data = np.flip(x, a) if reverse else x
+        if exclusive:
+            # Shift by one along the axis, the op's identity entering first.
+            pad = np.full(x.shape[:a] + (1,) + x.shape[a + 1:], identity, x.dtype)
+            data = np.concatenate([pad, data.take(range(x.shape[a] - 1), axis=a)], axis=a) \
+                if x.shape[a] else data
+        with np.errstate(all="ignore"):
+            out = np_scan(data, axis=a, dtype=x.dtype)
+        return as_array(np.flip(out, a) if reverse else out)
+
+    scan_kernel.__name__ = scan_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(scan_kernel)
+
+
+_scan("Cumsum", np.cumsum, 0)
+_scan("Cumprod", np.cumprod, 1)

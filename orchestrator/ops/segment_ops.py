@@ -1,0 +1,214 @@
+"""Segment reductions: Segment* (sorted ids), UnsortedSegment* (any ids, ``num_segments``),
+SparseSegment{Sum,Mean,SqrtN}[WithNumSegments] and their ``*Grad``/``*GradV2`` forms, which
+TF's gradient of ``embedding_lookup_sparse`` emits.
+
+TF rules kept here: sorted segment ops need non-decreasing, non-negative ids and give
+the reduction's default (0, 1 for Prod) to ids that never occur; unsorted ones drop
+negative ids and fill empty segments with the identity (0, 1, lowest, highest); rows are
+accumulated in index order (``np.<ufunc>.at`` applies duplicates one after another, as
+TF's CPU loops do). Bad ids/indices are InvalidArgumentErrors naming the op and the entry.
+"""
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.math_ops import shape_str
+from orchestrator.ops.registry import kernel
+
+_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
+
+
+def _identity(ufunc: np.ufunc, dtype: np.dtype) -> object:
+    """Empty unsorted segments hold the lowest/highest *finite* value for Max/Min, as in TF."""
+    if ufunc is np.maximum:
+        return ml_dtypes.finfo(dtype).min if dtype.kind in "fV" else np.iinfo(dtype).min
+    if ufunc is np.minimum:
+        return ml_dtypes.finfo(dtype).max if dtype.kind in "fV" else np.iinfo(dtype).max
+    return 1 if ufunc is np.multiply else 0
+
+
+def _check_sorted(op: str, ids: np.ndarray, limit: int | None) -> None:
+    if ids.size == 0:
+        return
+    if np.any(ids[1:] < ids[:-1]):
+        raise InvalidArgumentError(f"{op}: segment ids are not increasing")
+    if ids[0] < 0:
+        raise InvalidArgumentError(f"{op}: Segment id {int(ids[0])} out of range [0, {int(ids[-1]) + 1}), "
+                                   "possibly because 'segment_ids' input is not sorted.")
+    if limit is not None and ids[-1] >= limit:
+        raise InvalidArgumentError(f"{op}: segment ids must be < num_segments "
+                                   f"(segment id {int(ids[-1])}, num_segments {limit})")
+
+
+def _scatter_reduce(ufunc: np.ufunc, rows: np.ndarray, ids: np.ndarray, num: int,
+                    default: object) -> np.ndarray:
+    """out[ids[i]] = ufunc(out[ids[i]], rows[i]) in order; untouched rows hold ``default``."""
+    narrow = rows.dtype.name in _NARROW_FLOATS
+    work = rows.astype(np.float32) if narrow else rows
+    out = np.full((num,) + rows.shape[1:], _identity(ufunc, rows.dtype), work.dtype)
+    with np.errstate(all="ignore"):
+        ufunc.at(out, ids, work)
+    if default is not None:
+        seen = np.zeros(num, bool)
+        seen[ids] = True
+        out[~seen] = default
+    return out.astype(rows.dtype) if narrow else out
+
+
+# ------------------------------------------------------------------ sorted segment ops
+
+def _register_sorted(op: str, ufunc: np.ufunc, mean: bool = False) -> None:
+    def segment_kernel(data: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
+        if segment_ids.ndim != 1 or data.ndim == 0 or segment_ids.shape[0] != data.shape[0]:
+            raise InvalidArgumentError(f"{op}: segment_ids should be the same size as dimension 0 of "
+                                       f"input; found segment_ids {shape_str(segment_ids.shape)}, "
+                                       f"data {shape_str(data.shape)}")
+        _check_sorted(op, segment_ids, None)
+        num = int(segment_ids[-1]) + 1 if segment_ids.size else 0
+        out = _scatter_reduce(ufunc, data, segment_ids, num, 1 if ufunc is np.multiply else 0)
+        if mean:
+            counts = np.bincount(segment_ids, minlength=num).reshape((num,) + (1,) * (data.ndim - 1))
+            with np.errstate(all="ignore"):
+                out = _divide_rows(out, np.maximum(counts, 1))
+        return out
+
+    segment_kernel.__name__ = segment_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(segment_kernel)
+
+
+def _divide_rows(out: np.ndarray, divisor: np.ndarray) -> np.ndarray:
+    if out.dtype.kind in "iu":
+        return (out // divisor).astype(out.dtype)
+    return (out / divisor.astype(np.float32 if out.dtype.name in _NARROW_FLOATS else out.dtype)
+            ).astype(out.dtype)
+
+
+_register_sorted("SegmentSum", np.add)
+_register_sorted("SegmentMean", np.add, mean=True)
+_register_sorted("SegmentProd", np.multiply)
+_register_sorted("SegmentMax", np.maximum)
+_register_sorted("SegmentMin", np.minimum)
+
+
+# ------------------------------------------------------------------ unsorted segment ops
+
+def _register_unsorted(op: str, ufunc: np.ufunc) -> None:
+    def unsorted_kernel(data: np.ndarray, segment_ids: np.ndarray, num_segments: np.ndarray) -> np.ndarray:
+        num = int(num_segments)
+        if data.shape[:segment_ids.ndim] != segment_ids.shape:
+            raise InvalidArgumentError(f"{op}: data.shape = {shape_str(data.shape)} does not start with "
+                                       f"segment_ids.shape = {shape_str(segment_ids.shape)}")
+        ids = segment_ids.reshape(-1)
+        rows = data.reshape((ids.size,) + data.shape[segment_ids.ndim:])
+        too_big = ids >= num
+        if too_big.any():
+            bad = int(np.argmax(too_big))
+            raise InvalidArgumentError(f"{op}: segment_ids[{bad}] = {int(ids[bad])} is out of range "
+                                       f"[0, {num})")
+        keep = ids >= 0                      # TF drops rows with negative ids
+        if not keep.all():
+            ids, rows = ids[keep], rows[keep]
+        return _scatter_reduce(ufunc, rows, ids, num, None)
+
+    unsorted_kernel.__name__ = unsorted_kernel.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(unsorted_kernel)
+
+
+_register_unsorted("UnsortedSegmentSum", np.add)
+_register_unsorted("UnsortedSegmentProd", np.multiply)
+_register_unsorted("UnsortedSegmentMax", np.maximum)
+_register_unsorted("UnsortedSegmentMin", np.minimum)
+
+
+# ------------------------------------------------------------------ sparse segment ops
+
+def _check_indices(op: str, indices: np.ndarray, limit: int) -> None:
+    bad = (indices < 0) | (indices >= limit)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidArgumentError(f"{op}: Bad: indices[{i}] == {int(indices[i])} out of range [0, {limit})")
+
+
+def _scale(kind: str, counts: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
+    """Per-segment factor: None for sums, 1/n for means, 1/sqrt(n) for SqrtN (n >= 1)."""
+    if kind == "sum":
+        return None
+    n = np.maximum(counts, 1).astype(np.float64)
+    return (1.0 / (n if kind == "mean" else np.sqrt(n))).astype(dtype)
+
+
+def _sparse_segment(op: str, kind: str, data: np.ndarray, indices: np.ndarray,
+                    segment_ids: np.ndarray, num_segments: int | None) -> np.ndarray:
+    if indices.ndim != 1 or segment_ids.shape != indices.shape:
+        raise InvalidArgumentError(f"{op}: indices and segment_ids must be vectors of the same length, "
+                                   f"found {shape_str(indices.shape)} and {shape_str(segment_ids.shape)}")
+    _check_sorted(op, segment_ids, num_segments)
+    _check_indices(op, indices, data.shape[0])
+    num = num_segments if num_segments is not None else (int(segment_ids[-1]) + 1 if segment_ids.size else 0)
+    out = _scatter_reduce(np.add, data[indices], segment_ids, num, None)
+    if kind == "sum":
+        return out
+    counts = np.bincount(segment_ids, minlength=num)
+    divisor = np.maximum(counts, 1).astype(np.float64)
+    if kind == "sqrtn":
+        divisor = np.sqrt(divisor)
+    acc = np.float32 if out.dtype.name in _NARROW_FLOATS else out.dtype
+    shaped = divisor.astype(acc).reshape((num,) + (1,) * (out.ndim - 1))
+    return (out.astype(acc) / shaped).astype(out.dtype)
+
+
+def _register_sparse(base: str, kind: str) -> None:
+    def sparse_kernel(data: np.ndarray, indices: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
+        return _sparse_segment(base, kind, data, indices, segment_ids, None)
+
+    def sparse_num_kernel(data: np.ndarray, indices: np.ndarray, segment_ids: np.ndarray,
+                          num_segments: np.ndarray) -> np.ndarray:
+        return _sparse_segment(base + "WithNumSegments", kind, data, indices, segment_ids, int(num_segments))
+
+    def grad_kernel(grad: np.ndarray, indices: np.ndarray, segment_ids: np.ndarray,
+                    output_dim0: np.ndarray) -> np.ndarray:
+        return _sparse_grad(base + "Grad", kind, grad, indices, segment_ids, int(output_dim0))
+
+    def grad_v2_kernel(grad: np.ndarray, indices: np.ndarray, segment_ids: np.ndarray,
+                       dense_output_dim0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The gradient only at the rows that were looked up: (values, sorted unique indices)."""
+        op = base + "GradV2"
+        unique, position = np.unique(indices, return_inverse=True)
+        values = _sparse_grad(op, kind, grad, position.astype(indices.dtype), segment_ids, unique.size,
+                              check_against=int(dense_output_dim0), original=indices)
+        return values, unique.astype(indices.dtype)
+
+    for fn, suffix, multi in ((sparse_kernel, "", False), (sparse_num_kernel, "WithNumSegments", False),
+                              (grad_kernel, "Grad", False), (grad_v2_kernel, "GradV2", True)):
+        fn.__name__ = fn.__qualname__ = f"{(base + suffix).lower()}_kernel"
+        kernel(base + suffix, multi=multi)(fn)
+
+
+def _sparse_grad(op: str, kind: str, grad: np.ndarray, indices: np.ndarray, segment_ids: np.ndarray,
+                 output_dim0: int, check_against: int | None = None,
+                 original: np.ndarray | None = None) -> np.ndarray:
+    """out[indices[i]] += grad[segment_ids[i]] * scale(segment_ids[i])."""
+    if indices.ndim != 1 or segment_ids.shape != indices.shape:
+        raise InvalidArgumentError(f"{op}: indices and segment_ids must be vectors of the same length, "
+                                   f"found {shape_str(indices.shape)} and {shape_str(segment_ids.shape)}")
+    limit = output_dim0 if check_against is None else check_against
+    checked = indices if original is None else original
+    bad = (checked < 0) | (checked >= limit)
+    if bad.any():
+        raise InvalidArgumentError(f"{op}: Index {int(checked[int(np.argmax(bad))])} out of range [0, {limit}).")
+    num_segments = grad.shape[0]
+    if segment_ids.size and (segment_ids.min() < 0 or segment_ids.max() >= num_segments):
+        raise InvalidArgumentError(f"{op}: Invalid number of segments: segment ids must be in "
+                                   f"[0, {num_segments}) (grad has {num_segments} rows)")
+    rows = grad[segment_ids]
+    scale = _scale(kind, np.bincount(segment_ids, minlength=num_segments), grad.dtype)
+    if scale is not None:
+        rows = rows * scale[segment_ids].reshape((-1,) + (1,) * (grad.ndim - 1))
+    return _scatter_reduce(np.add, rows, indices, output_dim0, None)
+
+
+_register_sparse("SparseSegmentSum", "sum")
+_register_sparse("SparseSegmentMean", "mean")
+_register_sparse("SparseSegmentSqrtN", "sqrtn")

@@ -1,0 +1,111 @@
+"""Math kernels against TF's own results (tests/fixtures/ops/math.*, made by
+scripts/tf_fixtures/ops_math.py): every case runs through ``get_kernel(op).fn`` on
+read-only inputs; dtypes and shapes must match exactly, integer/bool/string values
+exactly, floats within the dtype's tolerance below (tighter than 1 ulp is not asked of
+ops whose TF algorithm differs from numpy's: those cases are listed with the reason).
+Cases where TF raised must raise our error naming the op."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+from orchestrator.dtypes import as_dtype
+from orchestrator.errors import InvalidArgumentError, OrchestratorError
+from orchestrator.ops import logic_ops, math_ops, matmul_ops, reduction_ops, segment_ops
+from orchestrator.ops.registry import get_kernel, registered_op_types
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+CASES = json.loads((FIXTURES / "math.json").read_text())
+with np.load(FIXTURES / "math.npz") as _npz:
+    ARRAYS = {k: _npz[k] for k in _npz.files}
+TYPE_ATTRS = {"DstT", "SrcT", "Tout", "output_type", "T"}
+OUR_MODULES = {m.__name__ for m in (math_ops, logic_ops, matmul_ops, reduction_ops, segment_ops)}
+
+# (rtol, atol) per output dtype: about one ulp of the type (float32: a few ulps, as
+# Eigen's vectorised exp/log/tanh and numpy's differ in the last bits).
+DTYPE_TOLERANCE = {
+    "float64": (1e-12, 1e-14),
+    "float32": (2e-6, 1e-6),
+    "float16": (1e-3, 1e-4),
+    "bfloat16": (8e-3, 1e-3),
+}
+# TF error class -> ours. TF reports an integer TruncateDiv/TruncateMod by zero as an
+# InternalError; we have no such class and raise InvalidArgumentError.
+ERRORS = {"InvalidArgumentError": InvalidArgumentError, "InternalError": InvalidArgumentError}
+
+
+def restore(a: np.ndarray) -> np.ndarray:
+    """npz keeps bfloat16 as 2-byte void; view it back."""
+    return a.view(ml_dtypes.bfloat16) if a.dtype.kind == "V" and a.dtype.itemsize == 2 else a
+
+
+def frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(restore(a))
+    a.flags.writeable = False   # kernels must never write into their inputs
+    return a
+
+
+def attrs_of(case: dict) -> dict:
+    kdef = get_kernel(case["op"])
+    out = {}
+    for k, v in case["attrs"].items():
+        if k in TYPE_ATTRS and isinstance(v, str):
+            v = as_dtype(v)
+        elif isinstance(v, list):
+            v = tuple(v)
+        out[k] = v
+    return {k: v for k, v in out.items() if k in kdef.attr_names}
+
+
+def run(case: dict) -> list[np.ndarray]:
+    kdef = get_kernel(case["op"])
+    result = kdef.fn(*[frozen(ARRAYS[k]) for k in case["inputs"]], **attrs_of(case))
+    return list(result) if kdef.multi else [result]
+
+
+def assert_matches(got: np.ndarray, want: np.ndarray, case: dict) -> None:
+    assert isinstance(got, np.ndarray), type(got)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    if want.dtype.kind in "fV" or want.dtype == ml_dtypes.bfloat16:
+        rtol, atol = DTYPE_TOLERANCE[want.dtype.name]
+        rtol, atol = case.get("rtol", rtol), case.get("atol", atol)
+        g, w = got.astype(np.float64), want.astype(np.float64)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+        # Infinities must agree in sign, NaN positions exactly.
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_array_equal(g[np.isinf(w)], w[np.isinf(w)])
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_math_op_table(case):
+    if "error" in case:
+        tf_class, tf_message = case["error"]
+        with pytest.raises(ERRORS[tf_class]) as info:
+            run(case)
+        assert case["op"] in str(info.value), f"message does not name the op: {info.value}"
+        return
+    outputs = run(case)
+    expected = [restore(ARRAYS[k]) for k in case["outputs"]]
+    assert len(outputs) == len(expected)
+    for got, want in zip(outputs, expected):
+        assert_matches(got, want, case)
+
+
+def test_every_math_kernel_is_in_the_table():
+    ours = {t for t in registered_op_types() if get_kernel(t).fn.__module__ in OUR_MODULES}
+    assert ours - {c["op"] for c in CASES} == set()
+
+
+def test_table_covers_error_and_edge_cases():
+    ids = {c["id"] for c in CASES}
+    for needed in ("Div_int32_by_zero", "FloorMod_int32", "Sum_dup_axis", "Select_rows", "AddN_17",
+                   "UnsortedSegmentSum_out_of_range", "Cast_truncate_to_bfloat16", "Mean_int32_truncates"):
+        assert needed in ids
+    assert sum("error" in c for c in CASES) > 40
