@@ -56,6 +56,10 @@ class GraphKeys:
     VARIABLES = GLOBAL_VARIABLES
 
 
+# Written by export_meta_graph(export_scope=...): the inputs the scope reads from outside it.
+# Import checks them against input_map and does not recreate the collection (as TF).
+UNBOUND_INPUTS_KEY = "unbound_inputs"
+
 VARIABLE_KEYS = frozenset({
     GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES,
     GraphKeys.MODEL_VARIABLES, GraphKeys.TRAINABLE_VARIABLES, GraphKeys.MOVING_AVERAGE_VARIABLES,

@@ -18,7 +18,7 @@ from google.protobuf import message, text_format
 from orchestrator import storage
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.graph import names as naming
-from orchestrator.graph.collections import VariableInfo, rename_proto_names
+from orchestrator.graph.collections import UNBOUND_INPUTS_KEY, VariableInfo, rename_proto_names
 from orchestrator.graph.model import Graph, Operation, Tensor, get_default_graph
 from orchestrator.protos import meta_graph_pb2
 
@@ -31,9 +31,10 @@ def export_meta_graph(filename: str | None = None, graph: Graph | None = None, c
                       meta_info_def: Any = None, **storage_options: Any) -> Any:
     """Build the MetaGraphDef of ``graph`` (default graph) and write it to ``filename`` if given.
 
-    ``export_scope`` keeps only the nodes under that scope and strips it from every name;
-    a node in the scope whose input lies outside it is an error (it could not be imported
-    on its own).
+    ``export_scope`` keeps only the nodes under that scope and strips it from every name.
+    Inputs from outside the scope become ``$unbound_inputs_<name>`` (listed once each in
+    the ``unbound_inputs`` collection, where TF repeats them and leaves out control
+    inputs); importing the result requires binding them with ``input_map``.
     """
     graph = graph or get_default_graph()
     scope = naming.validate_scope(export_scope, "export_scope") if export_scope else ""
@@ -41,7 +42,10 @@ def export_meta_graph(filename: str | None = None, graph: Graph | None = None, c
     if meta_info_def is not None:
         meta.meta_info_def.CopyFrom(meta_info_def)
     graph_def = graph.as_graph_def()
-    meta.graph_def.CopyFrom(_scoped_graph_def(graph_def, scope, clear_devices) if scope or clear_devices else graph_def)
+    unbound: list[str] = []
+    if scope or clear_devices:
+        graph_def, unbound = _scoped_graph_def(graph_def, scope, clear_devices)
+    meta.graph_def.CopyFrom(graph_def)
     if strip_default_attrs:
         _strip_defaults(graph, meta.graph_def)
     meta.meta_info_def.stripped_default_attrs = bool(strip_default_attrs)
@@ -52,7 +56,10 @@ def export_meta_graph(filename: str | None = None, graph: Graph | None = None, c
             rename_proto_names(meta.saver_def, lambda n: naming.strip_scope(n, scope))
     keys = graph.get_all_collection_keys() if collection_list is None else list(collection_list)
     for key in keys:
-        _add_collection(meta, key, graph.get_collection(key), scope)
+        if key != UNBOUND_INPUTS_KEY:
+            _add_collection(meta, key, graph.get_collection(key), scope)
+    if unbound:
+        meta.collection_def[UNBOUND_INPUTS_KEY].bytes_list.value.extend(name.encode() for name in unbound)
     if filename:
         data = text_format.MessageToString(meta).encode() if as_text else meta.SerializeToString(deterministic=True)
         storage.write_bytes(filename, data, **storage_options)
@@ -60,13 +67,21 @@ def export_meta_graph(filename: str | None = None, graph: Graph | None = None, c
 
 
 def _in_scope(name: str, scope: str) -> bool:
+    """Is ``name`` (a node, tensor or ``^control`` name) under ``scope``? Everything is, without one."""
     return not scope or name.lstrip("^").startswith(scope + "/")
 
 
-def _scoped_graph_def(graph_def: Any, scope: str, clear_devices: bool) -> Any:
+def _scoped_graph_def(graph_def: Any, scope: str, clear_devices: bool) -> tuple[Any, list[str]]:
+    """The nodes under ``scope`` with the scope taken off, and the inputs they read from outside it.
+
+    An outside input ``x`` becomes ``$unbound_inputs_x`` (``^$unbound_inputs_x`` for a
+    control input), as TF writes it; whoever imports the result binds those names with
+    ``input_map``. The second value lists them once each, in first-use order.
+    """
     out = type(graph_def)()
     out.versions.CopyFrom(graph_def.versions)
     out.library.CopyFrom(graph_def.library)
+    unbound: list[str] = []
     for node in graph_def.node:
         if not _in_scope(node.name, scope):
             continue
@@ -79,17 +94,24 @@ def _scoped_graph_def(graph_def: Any, scope: str, clear_devices: bool) -> Any:
         new.name = naming.strip_scope(node.name, scope)
         del new.input[:]
         for text in node.input:
-            if not _in_scope(text, scope):
-                raise InvalidArgumentError(
-                    f"export_scope {scope!r}: node {node.name!r} has input {text!r} outside the scope; "
-                    f"export a scope that contains everything it depends on")
-            new.input.append(naming.strip_scope(text, scope))
+            if _in_scope(text, scope):
+                new.input.append(naming.strip_scope(text, scope))
+                continue
+            control = text.startswith("^")
+            placeholder = ("^" if control else "") + naming.UNBOUND_INPUT_PREFIX + text.lstrip("^")
+            new.input.append(placeholder)
+            if placeholder not in unbound:
+                unbound.append(placeholder)
         if "_class" in node.attr:
             kept = [v for v in node.attr["_class"].list.s
                     if not v.startswith(naming.COLOCATION_PREFIX) or _in_scope(v[5:].decode(), scope)]
             del new.attr["_class"].list.s[:]
             new.attr["_class"].list.s.extend(naming.rename_colocation(kept, lambda n: naming.strip_scope(n, scope)))
-    return out
+        if node.op in ("Enter", "RefEnter") and "frame_name" in node.attr:
+            frame = node.attr["frame_name"].s.decode("utf-8", "replace")
+            if _in_scope(frame, scope):   # import scoped it; take the scope off again
+                new.attr["frame_name"].s = naming.strip_scope(frame, scope).encode()
+    return out, unbound
 
 
 def _strip_defaults(graph: Graph, graph_def: Any) -> None:
@@ -137,16 +159,33 @@ def _add_collection(meta: Any, key: str, items: list[Any], scope: str) -> None:
     elif kind == "proto":
         for item in items:
             proto = item.variable_def if isinstance(item, VariableInfo) else item
+            if not _in_scope(_proto_name(proto), scope):
+                continue
             copy = type(proto)()
             copy.CopyFrom(proto)
             if scope:
                 rename_proto_names(copy, strip, strip)
             col.bytes_list.value.append(copy.SerializeToString(deterministic=True))
     else:
-        # Import prefixed these with the scope (as TF does); export takes it off again.
         values = [i.encode() if isinstance(i, str) else bytes(i) for i in items]
-        prefix = (scope + "/").encode()
-        col.bytes_list.value.extend(v[len(prefix):] if scope and v.startswith(prefix) else v for v in values)
+        if scope:
+            # TF keeps only the strings under the scope. Unlike TF (which leaves the scope on,
+            # so a scoped round trip doubles it) we take it off: import puts it back.
+            kept = (naming.unscope_string_item(v.decode("utf-8", "replace"), scope) for v in values)
+            values = [v.encode() for v in kept if v is not None]
+        col.bytes_list.value.extend(values)
+
+
+# The field that names a collection proto's object (TF filters scoped exports by it).
+_PROTO_NAME_FIELDS = ("variable_name", "queue_name", "context_name", "filename_tensor_name")
+
+
+def _proto_name(proto: Any) -> str:
+    for field in _PROTO_NAME_FIELDS:
+        value = getattr(proto, field, "")
+        if value:
+            return value
+    return ""
 
 
 def _kind(item: Any) -> str | None:

@@ -22,7 +22,8 @@ from typing import Any
 
 from orchestrator.errors import InvalidArgumentError, NotFoundError, suggest
 from orchestrator.graph import names as naming
-from orchestrator.graph.collections import PROTO_KEYS, VARIABLE_KEYS, GraphKeys, VariableInfo, rename_proto_names
+from orchestrator.graph.collections import (PROTO_KEYS, UNBOUND_INPUTS_KEY, VARIABLE_KEYS, GraphKeys, VariableInfo,
+                                            rename_proto_names)
 from orchestrator.graph.meta_io import read_meta_graph
 from orchestrator.graph.model import Graph, Operation, Tensor, get_default_graph
 from orchestrator.graph.nodes import build_operations
@@ -138,7 +139,7 @@ def _build_collections(graph: Graph, meta: Any, ops: Mapping[str, Operation], re
     for key in _collection_order(meta):
         col = meta.collection_def[key]
         kind = col.WhichOneof("kind")
-        if kind is None:
+        if kind is None or key == UNBOUND_INPUTS_KEY:
             continue
         values = list(getattr(col, kind).value)
         if kind == "node_list":
@@ -163,8 +164,12 @@ def _build_collections(graph: Graph, meta: Any, ops: Mapping[str, Operation], re
                 else:
                     item = proto
                 items.append(item)
-        else:  # bytes_list of plain strings: TF prefixes them with the import scope
-            items = [(prefix + "/").encode() + v if prefix else v for v in values]
+        elif prefix:
+            # Plain strings: TF prefixes them with the import scope, which also turns them
+            # from bytes into str (tf.get_collection then returns str).
+            items = [naming.scope_string_item(v.decode("utf-8", "replace"), prefix) for v in values]
+        else:
+            items = list(values)   # unscoped, TF hands back the bytes as stored
         result.append((key, items))
     return result
 

@@ -18,6 +18,8 @@ _OP_NAME_RE = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _SCOPE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 
 COLOCATION_PREFIX = b"loc:@"
+# export_meta_graph(export_scope=...) renames an input from outside the scope "x" to this + "x".
+UNBOUND_INPUT_PREFIX = "$unbound_inputs_"
 
 
 def is_valid_op_name(name: str) -> bool:
@@ -85,6 +87,30 @@ def strip_scope(name: str, scope: str | None) -> str:
     if bare.startswith(prefix):
         bare = bare[len(prefix):]
     return ("^" if control else "") + bare
+
+
+_NAME_MARKERS = ("^", "loc:@")
+
+
+def scope_string_item(text: str, scope: str) -> str:
+    """How TF's import prefixes a plain string of a collection: after a ``^``/``loc:@`` marker.
+
+    >>> scope_string_item("loc:@w", "s")
+    'loc:@s/w'
+    """
+    for marker in _NAME_MARKERS:
+        if text.startswith(marker):
+            return marker + scope + "/" + text[len(marker):]
+    return scope + "/" + text
+
+
+def unscope_string_item(text: str, scope: str) -> str | None:
+    """The inverse for export: ``text`` without ``scope/`` (after any marker), or None if outside it."""
+    marker = next((m for m in _NAME_MARKERS if text.startswith(m)), "")
+    bare = text[len(marker):]
+    if not bare.startswith(scope + "/"):
+        return None
+    return marker + bare[len(scope) + 1:]
 
 
 def rename_tensor(name: str, rename_op: Callable[[str], str]) -> str:

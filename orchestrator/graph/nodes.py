@@ -17,6 +17,9 @@ from orchestrator.graph.devices import canonical_device
 from orchestrator.graph.model import Graph, Operation, Tensor
 
 
+_ENTER_OPS = frozenset({"Enter", "RefEnter"})
+
+
 @dataclasses.dataclass
 class StagedImport:
     ops: dict[str, Operation]            # new name -> operation, in graph_def order
@@ -64,6 +67,11 @@ def build_operations(graph: Graph, meta: Any, where: str, prefix: str, clear_dev
             cls = attr_codec.AttrValue()
             cls.list.s.extend(naming.rename_colocation(protos["_class"].list.s, rename_op))
             protos["_class"] = cls
+        if prefix and node.op in _ENTER_OPS and "frame_name" in protos:
+            # TF's importer scopes while-loop frames too, so two imports never share a frame.
+            frame = attr_codec.AttrValue()
+            frame.s = (prefix + "/").encode() + protos["frame_name"].s
+            protos["frame_name"] = frame
         new_name = mapping[node.name]
         try:
             signature = opdefs.output_signature(op_def, _LazyAttrs(protos, node.name), node.name)
@@ -105,6 +113,7 @@ def _wire_inputs(graph: Graph, nodes: list[Any], ops: dict[str, Operation], mapp
                  local_defs: Mapping[str, Any], functions: Mapping[str, Any], input_map: Mapping[str, Any],
                  where: str) -> None:
     mapped = _check_input_map(graph, input_map, nodes, ops, mapping, where)
+    _check_unbound_inputs(nodes, mapped, where)
     for node in nodes:
         op = ops[mapping[node.name]]
         data: list[Tensor] = []
@@ -147,6 +156,16 @@ def _check_input_map(graph: Graph, input_map: Mapping[str, Any], nodes: list[Any
         if not isinstance(key, str):
             raise InvalidArgumentError(f"input_map key {key!r} must be a tensor name string")
         src_name, index, is_control = naming.parse_input(key)
+        normalized = ("^" + src_name) if is_control else f"{src_name}:{index}"
+        if src_name.startswith(naming.UNBOUND_INPUT_PREFIX):
+            # Not a node: a placeholder name export_meta_graph(export_scope=...) left for an
+            # input from outside the scope; the caller binds it here.
+            if not any(naming.parse_input(t)[0] == src_name for n in nodes for t in n.input):
+                raise NotFoundError(f"{where}: input_map names {key!r}, but no node of the imported graph has "
+                                    f"the unbound input {src_name!r}")
+            out[normalized] = graph.as_graph_element(value, allow_tensor=not is_control,
+                                                     allow_operation=is_control)
+            continue
         src = ops.get(mapping.get(src_name, "\0"))
         if src is None:
             raise NotFoundError(f"{where}: input_map names {key!r}, but the imported graph has no node "
@@ -155,5 +174,23 @@ def _check_input_map(graph: Graph, input_map: Mapping[str, Any], nodes: list[Any
             raise NotFoundError(f"{where}: input_map names {key!r}, but {src.type} node {src_name!r} has "
                                 f"{len(src.outputs)} output(s)")
         target = graph.as_graph_element(value, allow_tensor=not is_control, allow_operation=is_control)
-        out[("^" + src_name) if is_control else f"{src_name}:{index}"] = target
+        out[normalized] = target
     return out
+
+
+def _check_unbound_inputs(nodes: list[Any], mapped: Mapping[str, Any], where: str) -> None:
+    """Every ``$unbound_inputs_`` input must be bound by input_map (TF refuses the import too)."""
+    missing: list[str] = []
+    for node in nodes:
+        for text in node.input:
+            src_name, index, is_control = naming.parse_input(text)
+            if not src_name.startswith(naming.UNBOUND_INPUT_PREFIX):
+                continue
+            key = ("^" + src_name) if is_control else f"{src_name}:{index}"
+            if key not in mapped and text not in missing:
+                missing.append(text)
+    if missing:
+        raise InvalidArgumentError(
+            f"{where}: the graph was exported with export_scope and reads {len(missing)} input(s) from "
+            f"outside it: {missing}; bind each with input_map, e.g. input_map={{{missing[0]!r}: tensor}} "
+            f"(a '^' entry takes an Operation)")

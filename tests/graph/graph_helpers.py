@@ -17,6 +17,8 @@ def elem(x: Any) -> Any:
     """Name a collection item the way scripts/tf_fixtures/graph_cases.py names TF's."""
     if isinstance(x, bytes):
         return "b:" + x.decode()
+    if isinstance(x, str):   # as graph_cases.py: types are checked in test_graph_collections.py
+        return "b:" + x
     if isinstance(x, (int, float)):
         return x
     if hasattr(x, "name"):

@@ -67,13 +67,23 @@ def test_export_scope_strips_and_reimports_under_new_scope():
     assert moved.get_collection("variables")[0].name == "other/w:0"
 
 
-def test_export_scope_with_outside_input_is_an_error():
+def test_export_scope_with_outside_input_leaves_it_unbound():
     graph, _ = _imported()
     with graph.as_default():
         import_meta_graph(str(TRAIN_META), import_scope="t", input_map={"x:0": graph.get_tensor_by_name("x:0")})
-    from orchestrator.errors import InvalidArgumentError
-    with pytest.raises(InvalidArgumentError, match="export_scope 't': node 't/MatMul' has input 'x' outside"):
-        export_meta_graph(graph=graph, export_scope="t")
+    meta = export_meta_graph(graph=graph, export_scope="t")
+    matmul = next(n for n in meta.graph_def.node if n.name == "MatMul")
+    assert list(matmul.input) == ["$unbound_inputs_x", "w/read"]
+    assert list(meta.collection_def["unbound_inputs"].bytes_list.value) == [b"$unbound_inputs_x"]
+    assert "unbound_inputs" not in graph.get_all_collection_keys()   # the source graph is not changed
+    # Binding it again gives back what the scoped import built.
+    again = Graph()
+    with again.as_default():
+        x = again.create_op("Placeholder", [], {"dtype": graph.get_tensor_by_name("x:0").dtype, "shape": None},
+                            name="feed").outputs[0]
+        import_meta_graph(meta, import_scope="t", input_map={"$unbound_inputs_x": x})
+    assert again.get_operation_by_name("t/MatMul").inputs[0] is x
+    assert "unbound_inputs" not in again.get_all_collection_keys()
 
 
 def test_clear_devices_and_strip_default_attrs():
