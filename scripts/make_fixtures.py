@@ -50,6 +50,7 @@ MODULES: list[tuple[str, str]] = [
     ("ops_array", "ops"),
     ("ops_state", "ops"),
     ("ops_train", "ops"),
+    ("exec_cases", ""),
 ]
 
 # Runs one generator in a fresh interpreter: argv = generators dir, module, out dir, only (json).
