@@ -50,6 +50,7 @@ MODULES: list[tuple[str, str]] = [
     ("ops_array", "ops"),
     ("ops_state", "ops"),
     ("ops_train", "ops"),
+    ("ops_collections", "ops"),
     ("exec_cases", ""),
 ]
 

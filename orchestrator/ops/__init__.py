@@ -22,7 +22,10 @@ FAMILIES = [
     "io_ops",            # SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename, string ops
     "control_flow_ops",  # v1 frames: Enter/Exit/Switch/Merge/NextIteration/LoopCond, Assert, NoOp
     "functional_ops",    # v2: While/If/PartitionedCall over the function library
-    "collection_ops",    # TensorArray*V3, Stack*V2, TensorList*
+    "collection_ops",    # Stack*V2 + shapes/handles shared by the next three
+    "tensor_array_ops",  # TensorArray*V3 (v1 dynamic_rnn, while-loop backprop)
+    "list_ops",          # TensorList creation and reads (v2 StatelessWhile accumulators)
+    "list_edit_ops",     # TensorList push/pop/set/resize/concat, variant list arithmetic
 ]
 
 for _name in FAMILIES:
