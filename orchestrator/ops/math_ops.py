@@ -202,15 +202,32 @@ def logical_not(x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ gradient helpers
-# Each takes (y, dy) where y is the forward op's *output*, in TF's order of operations.
+# Each takes (y, dy) where y is the forward op's *output*. TF's CPU kernels evaluate them
+# with Eigen packets (8 floats / 4 doubles / 8 halfs at a time) and the leftover tail of
+# n % packet elements with a scalar formula whose operations are ordered differently; we
+# reproduce both so results match TF bit for bit. Where dy == 0 the Sqrt/Rsqrt/Reciprocal
+# gradients are 0 even for y == 0 or inf (Eigen's mul_no_nan).
 
-def _register_grad(op: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+def _packet_size(dtype: np.dtype) -> int:
+    return 4 if dtype.itemsize == 8 else 8
+
+
+def _register_grad(op: str, packet_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                   scalar_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                   zero_where_dy_is_zero: bool = False) -> None:
     def grad_kernel(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
         if y.shape != dy.shape:
             raise InvalidArgumentError(f"{op}: y and dy must have the same shape, found "
                                        f"{shape_str(y.shape)} and {shape_str(dy.shape)}")
         with np.errstate(all="ignore"):
-            return as_array(fn(y, dy))
+            out = as_array(packet_fn(y, dy))
+            tail = y.size % _packet_size(y.dtype)
+            if scalar_fn is not None and tail:
+                flat = out.reshape(-1)
+                flat[-tail:] = scalar_fn(y.reshape(-1)[-tail:], dy.reshape(-1)[-tail:])
+        if zero_where_dy_is_zero:
+            out[dy == 0] = 0
+        return out
 
     grad_kernel.__name__ = grad_kernel.__qualname__ = f"{op.lower()}_kernel"
     kernel(op)(grad_kernel)
@@ -221,8 +238,11 @@ def _const(value: float, like: np.ndarray) -> np.ndarray:
 
 
 _register_grad("TanhGrad", lambda y, dy: dy * (_const(1, y) - y * y))
-_register_grad("SigmoidGrad", lambda y, dy: dy * (y * (_const(1, y) - y)))
-_register_grad("SqrtGrad", lambda y, dy: _const(0.5, y) * dy / y)
-_register_grad("RsqrtGrad", lambda y, dy: _const(-0.5, y) * dy * (y * y * y))
-_register_grad("ReciprocalGrad", lambda y, dy: -dy * y * y)
-_register_grad("InvGrad", lambda y, dy: -dy * y * y)
+_register_grad("SigmoidGrad", lambda y, dy: dy * (y * (_const(1, y) - y)),
+               lambda y, dy: dy * y * (_const(1, y) - y))
+_register_grad("SqrtGrad", lambda y, dy: (_const(0.5, y) / y) * dy,
+               lambda y, dy: _const(0.5, y) * dy / y, zero_where_dy_is_zero=True)
+_register_grad("RsqrtGrad", lambda y, dy: (_const(-0.5, y) * (y * y)) * (y * dy),
+               lambda y, dy: _const(-0.5, y) * (dy * y) * (y * y), zero_where_dy_is_zero=True)
+_register_grad("ReciprocalGrad", lambda y, dy: -(y * y) * dy, zero_where_dy_is_zero=True)
+_register_grad("InvGrad", lambda y, dy: -(y * y) * dy, zero_where_dy_is_zero=True)

@@ -115,6 +115,15 @@ def add_unary_cases(rec, rng) -> None:
         for dtype in FLOATS:
             rec(f"{op}_{dtype}", op, {"y": cast(rng.uniform(lo, hi, (3, 4)), dtype),
                                       "dy": _normal(rng, (3, 4), dtype)})
+        # Sizes that are not a multiple of Eigen's packet (scalar tail), one that fits no
+        # packet at all, one big enough for Eigen to split over threads.
+        for shape in ((5,), (37, 29)):
+            rec(f"{op}_f32_{'x'.join(map(str, shape))}", op,
+                {"y": cast(rng.uniform(lo, hi, shape), "float32"), "dy": _normal(rng, shape)})
+        rec(f"{op}_f64_odd", op, {"y": cast(rng.uniform(lo, hi, (7, 3)), "float64"),
+                                  "dy": _normal(rng, (7, 3), "float64")})
+        rec(f"{op}_zero_dy", op, {"y": np.float32([0, np.inf, 1, 0, -0.0, np.nan, 2, 0, 1, 0]),
+                                  "dy": np.float32([0, 0, 0, 1, 0, 0, 1, 0, np.inf, 0])})
 
 
 # ------------------------------------------------------------- comparisons, select, cast, misc
