@@ -10,7 +10,12 @@ FAMILIES = [
     "matmul_ops",        # MatMul, BatchMatMul/V2/V3
     "reduction_ops",     # Sum/Mean/Max/... with axis tensors, ArgMax/ArgMin, Cumsum/Cumprod
     "segment_ops",       # Segment*, UnsortedSegment*, SparseSegment* and their grads
-    "array_ops",         # shapes, reshape/slice/concat/gather/pad/transpose, identity
+    "array_ops",         # Const, Placeholder, Identity*, CheckNumerics, EnsureShape, Assert
+    "shape_ops",         # Shape/Size/Rank, Reshape, ExpandDims, Squeeze, Broadcast*, Fill, Range
+    "join_ops",          # Concat, Pack/Unpack, Split, Tile, Pad, MirrorPad, Transpose, Reverse
+    "slicing_ops",       # Slice, StridedSlice, StridedSliceGrad
+    "index_ops",         # Gather*, ScatterNd, TensorScatter*, OneHot, Where, band/diag
+    "partition_ops",     # Unique*, DynamicPartition, DynamicStitch
     "nn_ops",            # activations, bias, softmax + losses, L2Loss, top-k
     "conv_ops",          # Conv2D, depthwise conv and their backprops (im2col + matmul)
     "pool_ops",          # MaxPool/AvgPool and their gradients

@@ -1,0 +1,277 @@
+"""Indexing kernels: Gather/GatherV2 (axis, batch_dims), GatherNd, ScatterNd,
+TensorScatter{Update,Add,Sub,Max,Min}, OneHot, Where, and the diagonal/band ops
+(MatrixBandPart, Diag, DiagPart).
+
+Indices are bounds-checked up front, as TF's CPU kernels do, and a bad one is named in
+TF's words (``indices[1,0] = 5 is not in [0, 3)``). Scatter kernels reduce duplicate
+indices element by element (``np.add.at`` and friends); updates apply in index order,
+so with TensorScatterUpdate the last duplicate wins, as on TF's CPU.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.array_util import first_bad, index_str, int_scalar, int_vector, shape_str, zeros
+from orchestrator.ops.registry import kernel
+
+
+# ------------------------------------------------------------------------ gather
+
+def _check_gather_indices(op: str, indices: np.ndarray, limit: int) -> None:
+    if indices.size and (indices.min() < 0 or indices.max() >= limit):
+        bad = first_bad((indices < 0) | (indices >= limit))
+        raise InvalidArgumentError(f"{op}: indices{index_str(indices.shape, bad)} = "
+                                   f"{int(indices.reshape(-1)[bad])} is not in [0, {limit})")
+
+
+def gather(op: str, params: np.ndarray, indices: np.ndarray, axis: int, batch_dims: int) -> np.ndarray:
+    """``params`` gathered along ``axis`` by ``indices``, the first ``batch_dims`` dims shared."""
+    params, indices = np.asarray(params), np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise InvalidArgumentError(f"{op}: indices must be int32 or int64, found {indices.dtype}")
+    if not -params.ndim <= axis < max(params.ndim, 1):
+        raise InvalidArgumentError(f"{op}: Expected axis in the range [{-params.ndim}, "
+                                   f"{params.ndim}), but got {axis}")
+    if params.ndim == 0:
+        raise InvalidArgumentError(f"{op}: params must be at least 1 dimensional")
+    axis %= params.ndim
+    if batch_dims < 0:
+        batch_dims += indices.ndim
+    if not 0 <= batch_dims <= indices.ndim or batch_dims >= params.ndim:
+        raise InvalidArgumentError(f"{op}: batch_dims must be in [0, rank(indices) = {indices.ndim}] "
+                                   f"and less than rank(params) = {params.ndim}, got {batch_dims}")
+    if batch_dims > axis:
+        raise InvalidArgumentError(f"{op}: batch_dims ({batch_dims}) must be less than or equal to "
+                                   f"axis ({axis}).")
+    for d in range(batch_dims):
+        if params.shape[d] != indices.shape[d]:
+            raise InvalidArgumentError(f"{op}: params.shape[{d}]: {params.shape[d]} should be equal "
+                                       f"to indices.shape[{d}]: {indices.shape[d]}")
+    limit = params.shape[axis]
+    _check_gather_indices(op, indices, limit)
+    if batch_dims == 0:
+        return np.take(params, indices, axis=axis)
+    batch = params.shape[:batch_dims]
+    n_batch = math.prod(batch)
+    outer = params.shape[batch_dims:axis]
+    inner = params.shape[axis + 1:]
+    p = params.reshape((n_batch, math.prod(outer), limit, math.prod(inner)))
+    ix = indices.reshape((n_batch, -1))
+    picked = p.transpose(0, 2, 1, 3)[np.arange(n_batch)[:, None], ix]   # (B, K, outer, inner)
+    out = picked.transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(out).reshape(batch + outer + indices.shape[batch_dims:] + inner)
+
+
+@kernel("Gather")
+def gather_v1(params: np.ndarray, indices: np.ndarray, *, validate_indices: bool = True) -> np.ndarray:
+    return gather("Gather", params, indices, 0, 0)
+
+
+@kernel("GatherV2")
+def gather_v2(params: np.ndarray, indices: np.ndarray, axis: Any, *, batch_dims: int = 0) -> np.ndarray:
+    return gather("GatherV2", params, indices, int_scalar("GatherV2", "axis", axis), batch_dims)
+
+
+def _flat_nd_positions(op: str, indices: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """Row-major positions into ``shape[:depth]`` of the index tuples in ``indices[..., depth]``."""
+    depth = indices.shape[-1]
+    if depth > len(shape):
+        raise InvalidArgumentError(f"{op}: index innermost dimension length must be <= {what} rank; "
+                                   f"saw: {depth} vs. {len(shape)}")
+    tuples = indices.reshape(-1, depth)
+    limits = np.array(shape[:depth], dtype=np.int64)
+    bad_rows = ((tuples < 0) | (tuples >= limits)).any(axis=1)
+    if bad_rows.any():
+        row = int(np.flatnonzero(bad_rows)[0])
+        values = ", ".join(str(int(v)) for v in tuples[row])
+        where = index_str(indices.shape[:-1], row)
+        if op == "GatherNd":
+            raise InvalidArgumentError(f"GatherNd: indices{where} = [{values}] does not index into "
+                                       f"param shape {shape_str(shape)}")
+        raise InvalidArgumentError(f"{op}: indices{where} = [{values}] does not index into shape "
+                                   f"{shape_str(shape)}")
+    if depth == 0:
+        return np.zeros(tuples.shape[0], np.int64)
+    return np.ravel_multi_index(tuple(tuples.T), shape[:depth])
+
+
+@kernel("GatherNd")
+def gather_nd(params: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    params, indices = np.asarray(params), np.asarray(indices)
+    if indices.ndim == 0:
+        raise InvalidArgumentError("GatherNd: indices must be at least a vector")
+    depth = indices.shape[-1]
+    batch = indices.shape[:-1]
+    if params.size == 0 and math.prod(batch) and depth:
+        raise InvalidArgumentError("GatherNd: Requested more than 0 entries, but params is empty.")
+    flat = _flat_nd_positions("GatherNd", indices, params.shape, "params")
+    slice_shape = params.shape[depth:]
+    rows = params.reshape((math.prod(params.shape[:depth]),) + slice_shape)
+    return rows[flat].reshape(batch + slice_shape)
+
+
+# ----------------------------------------------------------------------- scatter
+
+def _scatter_target(op: str, shape: tuple[int, ...], indices: np.ndarray, updates: np.ndarray
+                    ) -> tuple[np.ndarray, int, tuple[int, ...]]:
+    """Validated flat positions, the number of rows addressed, and each update's slice shape."""
+    if indices.ndim == 0:
+        raise InvalidArgumentError(f"{op}: indices must be at least a vector")
+    depth = indices.shape[-1]
+    if depth > len(shape):
+        raise InvalidArgumentError(f"{op}: index innermost dimension length must be <= shape rank; "
+                                   f"saw: {depth} vs. {len(shape)}")
+    expected = indices.shape[:-1] + tuple(shape[depth:])
+    if updates.shape != expected:
+        raise InvalidArgumentError(
+            f"{op}: updates shape {shape_str(updates.shape)} must equal indices.shape[:-1] + "
+            f"shape[indices.shape[-1]:] = {shape_str(expected)} (indices shape "
+            f"{shape_str(indices.shape)}, shape {shape_str(shape)})")
+    flat = _flat_nd_positions(op, indices, tuple(shape), "shape")
+    return flat, math.prod(shape[:depth]), tuple(shape[depth:])
+
+
+@kernel("ScatterNd")
+def scatter_nd(indices: np.ndarray, updates: np.ndarray, shape: Any) -> np.ndarray:
+    """Zeros of ``shape`` with ``updates`` summed in at ``indices`` (duplicates add up)."""
+    indices, updates = np.asarray(indices), np.asarray(updates)
+    out_shape = tuple(int_vector("ScatterNd", "shape", shape))
+    if any(d < 0 for d in out_shape):
+        raise InvalidArgumentError(f"ScatterNd: shape must not have negative dimensions, found "
+                                   f"{shape_str(out_shape)}")
+    flat, rows, slice_shape = _scatter_target("ScatterNd", out_shape, indices, updates)
+    out = zeros((rows,) + slice_shape, updates.dtype)
+    _reduce_at("ScatterNd", np.add, out, flat, updates.reshape((-1,) + slice_shape))
+    return out.reshape(out_shape)
+
+
+def _reduce_at(op: str, ufunc: Any, out: np.ndarray, flat: np.ndarray, values: np.ndarray) -> None:
+    if out.dtype == np.bool_ and ufunc is np.add:
+        ufunc = np.logical_or
+    if out.dtype == object and ufunc is not None:
+        raise InvalidArgumentError(f"{op}: not defined for string tensors")
+    ufunc.at(out, flat, values)
+
+
+def _tensor_scatter(op: str, ufunc: Any, tensor: Any, indices: Any, updates: Any) -> np.ndarray:
+    tensor, indices, updates = np.asarray(tensor), np.asarray(indices), np.asarray(updates)
+    if updates.dtype != tensor.dtype:
+        raise InvalidArgumentError(f"{op}: updates dtype {updates.dtype} does not match tensor "
+                                   f"dtype {tensor.dtype}")
+    flat, rows, slice_shape = _scatter_target(op, tensor.shape, indices, updates)
+    out = tensor.reshape((rows,) + slice_shape).copy()
+    values = updates.reshape((-1,) + slice_shape)
+    if ufunc is None:
+        out[flat] = values   # sequential assignment: the last duplicate wins
+    else:
+        _reduce_at(op, ufunc, out, flat, values)
+    return out.reshape(tensor.shape)
+
+
+def _register_tensor_scatter(op: str, ufunc: Any) -> None:
+    @kernel(op)
+    def tensor_scatter(tensor: np.ndarray, indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
+        return _tensor_scatter(op, ufunc, tensor, indices, updates)
+
+    tensor_scatter.__name__ = tensor_scatter.__qualname__ = f"tensor_scatter_{op[13:].lower()}"
+
+
+for _op, _ufunc in (("TensorScatterUpdate", None), ("TensorScatterAdd", np.add),
+                    ("TensorScatterSub", np.subtract), ("TensorScatterMax", np.maximum),
+                    ("TensorScatterMin", np.minimum)):
+    _register_tensor_scatter(_op, _ufunc)
+
+
+# -------------------------------------------------------------- one-hot / where
+
+@kernel("OneHot")
+def one_hot(indices: np.ndarray, depth: Any, on_value: Any, off_value: Any, *,
+            axis: int = -1) -> np.ndarray:
+    """Indices outside [0, depth) — negative ones included — give an all-off row."""
+    indices = np.asarray(indices)
+    n = int_scalar("OneHot", "depth", depth)
+    if n < 0:
+        raise InvalidArgumentError(f"OneHot: depth must be non-negative, got: {n}")
+    if not -1 <= axis <= indices.ndim:
+        raise InvalidArgumentError(f"OneHot: Expected axis to be -1 or between [0, "
+                                   f"{indices.ndim + 1}).  But received: {axis}")
+    on, off = np.asarray(on_value), np.asarray(off_value)
+    if on.ndim or off.ndim:
+        raise InvalidArgumentError(f"OneHot: on_value and off_value must be scalars, found shapes "
+                                   f"{shape_str(on.shape)} and {shape_str(off.shape)}")
+    hot = indices[..., None] == np.arange(n, dtype=indices.dtype)
+    out = np.where(hot, on, off).astype(on.dtype, copy=False)
+    if axis != -1 and axis != indices.ndim:
+        out = np.ascontiguousarray(np.moveaxis(out, -1, axis))
+    return out
+
+
+@kernel("Where")
+def where(x: np.ndarray) -> np.ndarray:
+    """Coordinates (int64, one row per true/non-zero element, row-major order)."""
+    x = np.asarray(x)
+    if x.dtype == object:
+        raise InvalidArgumentError("Where: not defined for string tensors")
+    if x.ndim == 0:
+        raise InvalidArgumentError("Where: WhereOp : Unhandled input dimensions: 0")
+    return np.argwhere(x).astype(np.int64, copy=False)
+
+
+# ---------------------------------------------------------------- band and diag
+
+@kernel("MatrixBandPart")
+def matrix_band_part(x: np.ndarray, num_lower: Any, num_upper: Any) -> np.ndarray:
+    """Keeps ``-num_lower <= col - row <= num_upper`` (a negative bound keeps that whole side)."""
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise InvalidArgumentError(f"MatrixBandPart: input must be at least 2-dim, received shape: "
+                                   f"{shape_str(x.shape)}")
+    rows, cols = x.shape[-2:]
+    lower = int_scalar("MatrixBandPart", "num_lower", num_lower)
+    upper = int_scalar("MatrixBandPart", "num_upper", num_upper)
+    if lower > rows:
+        raise InvalidArgumentError(f"MatrixBandPart: num_lower must be negative or less or equal to "
+                                   f"number of rows ({rows}) got: {lower}")
+    if upper > cols:
+        raise InvalidArgumentError(f"MatrixBandPart: num_upper must be negative or less or equal to "
+                                   f"number of columns ({cols}) got: {upper}")
+    offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
+    keep = np.ones((rows, cols), dtype=bool)
+    if lower >= 0:
+        keep &= offset >= -lower
+    if upper >= 0:
+        keep &= offset <= upper
+    if keep.all():
+        return x
+    return np.where(keep, x, zeros((), x.dtype))
+
+
+@kernel("Diag")
+def diag(x: np.ndarray) -> np.ndarray:
+    """Rank k → rank 2k: ``out[i..., i...] = x[i...]``, zeros elsewhere."""
+    x = np.asarray(x)
+    if x.ndim == 0:
+        raise InvalidArgumentError("Diag: Input must be at least rank 1, got 0")
+    n = x.size
+    out = zeros((n, n), x.dtype)
+    out[np.arange(n), np.arange(n)] = x.reshape(-1)
+    return out.reshape(x.shape + x.shape)
+
+
+@kernel("DiagPart")
+def diag_part(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 0 or x.ndim % 2:
+        raise InvalidArgumentError(f"DiagPart: The rank of the tensor should be even and positive, "
+                                   f"got shape {shape_str(x.shape)}")
+    k = x.ndim // 2
+    for i in range(k):
+        if x.shape[i] != x.shape[i + k]:
+            raise InvalidArgumentError(f"DiagPart: Invalid shape {shape_str(x.shape)}: dimensions "
+                                       f"{i} and {i + k} do not match.")
+    n = math.prod(x.shape[:k])
+    return np.ascontiguousarray(x.reshape(n, n).diagonal()).reshape(x.shape[:k])

@@ -1,0 +1,115 @@
+"""Kernels that group or regroup elements: Unique, UniqueWithCounts, DynamicPartition,
+DynamicStitch and ParallelDynamicStitch.
+
+All are vectorised with sorts instead of TF's hash maps and loops, and then put back
+into TF's order: Unique lists values in order of first occurrence; DynamicPartition
+keeps each partition in input order; DynamicStitch lets the last write to an index win.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from orchestrator.dtypes import DType
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.array_util import first_bad, index_str, shape_str, zeros
+from orchestrator.ops.registry import kernel
+
+
+# ------------------------------------------------------------------------ unique
+
+def _unique_first_order(op: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions of first occurrences, index of each element's value, counts), values in
+    order of first occurrence. NaNs are all distinct (NaN != NaN in TF's hash map);
+    -0.0 and 0.0 are one value, kept as whichever came first."""
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise InvalidArgumentError(f"{op}: unique expects a 1D vector, found shape {shape_str(x.shape)}")
+    extra = {"equal_nan": False} if x.dtype.kind in "fc" else {}
+    _, first, inverse, counts = np.unique(x, return_index=True, return_inverse=True,
+                                          return_counts=True, **extra)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return first[order], rank[inverse.reshape(-1)], counts[order]
+
+
+@kernel("Unique", multi=True)
+def unique(x: np.ndarray, *, out_idx: DType = DType.INT32) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x)
+    first, idx, _ = _unique_first_order("Unique", x)
+    return x[first], idx.astype(out_idx.numpy)
+
+
+@kernel("UniqueWithCounts", multi=True)
+def unique_with_counts(x: np.ndarray, *, out_idx: DType = DType.INT32
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.asarray(x)
+    first, idx, counts = _unique_first_order("UniqueWithCounts", x)
+    return x[first], idx.astype(out_idx.numpy), counts.astype(out_idx.numpy)
+
+
+# ---------------------------------------------------------------- partition/stitch
+
+@kernel("DynamicPartition", multi=True)
+def dynamic_partition(data: np.ndarray, partitions: np.ndarray, *,
+                      num_partitions: int) -> tuple[np.ndarray, ...]:
+    """Output p holds the rows of ``data`` whose partition is p, in input order."""
+    data, partitions = np.asarray(data), np.asarray(partitions)
+    if data.shape[:partitions.ndim] != partitions.shape:
+        raise InvalidArgumentError(
+            f"DynamicPartition: data.shape must start with partitions.shape, got data.shape = "
+            f"{shape_str(data.shape)}, partitions.shape = {shape_str(partitions.shape)}")
+    flat = partitions.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= num_partitions):
+        bad = first_bad((flat < 0) | (flat >= num_partitions))
+        raise InvalidArgumentError(f"DynamicPartition: partitions{index_str(partitions.shape, bad)} = "
+                                   f"{int(flat[bad])} is not in [0, {num_partitions})")
+    rows = data.reshape((flat.size,) + data.shape[partitions.ndim:])
+    order = np.argsort(flat, kind="stable")
+    counts = np.bincount(flat, minlength=num_partitions)
+    return tuple(np.split(rows[order], np.cumsum(counts)[:-1].tolist()))
+
+
+def _stitch(op: str, inputs: tuple, n: int | None) -> np.ndarray:
+    if n is None:
+        n = len(inputs) // 2
+    if len(inputs) != 2 * n or n == 0:
+        raise InvalidArgumentError(f"{op}: expected {n} indices and {n} data inputs, got "
+                                   f"{len(inputs)} inputs")
+    indices = [np.asarray(i) for i in inputs[:n]]
+    data = [np.asarray(d) for d in inputs[n:]]
+    slice_shape = data[0].shape[indices[0].ndim:]
+    for i, (ix, d) in enumerate(zip(indices, data)):
+        if d.shape[:ix.ndim] != ix.shape:
+            raise InvalidArgumentError(f"{op}: data[{i}].shape = {shape_str(d.shape)} does not start "
+                                       f"with indices[{i}].shape = {shape_str(ix.shape)}")
+        if d.shape[ix.ndim:] != slice_shape:
+            raise InvalidArgumentError(
+                f"{op}: Need data[0].shape[{indices[0].ndim}:] = {shape_str(slice_shape)}, got "
+                f"data[{i}].shape[{ix.ndim}:] = {shape_str(d.shape[ix.ndim:])}")
+    flat_idx = np.concatenate([ix.reshape(-1) for ix in indices]).astype(np.int64, copy=False)
+    size = int(flat_idx.max()) + 1 if flat_idx.size else 0
+    for ix in indices:
+        flat = ix.reshape(-1)
+        if flat.size and flat.min() < 0:
+            raise InvalidArgumentError(f"{op}: indices[{first_bad(flat < 0)}] is out of range")
+    values = np.concatenate([d.reshape((-1,) + slice_shape) for d in data])
+    out = zeros((size,) + slice_shape, data[0].dtype)
+    # Last occurrence of each index: the first one in the reversed list.
+    _, first_rev = np.unique(flat_idx[::-1], return_index=True)
+    last = flat_idx.size - 1 - first_rev
+    out[flat_idx[last]] = values[last]
+    return out
+
+
+@kernel("DynamicStitch")
+def dynamic_stitch(*indices_then_data: Any, N: int | None = None) -> np.ndarray:
+    """``out[indices[i][j]] = data[i][j]``; later (i, j) win on duplicates; gaps are zero."""
+    return _stitch("DynamicStitch", indices_then_data, N)
+
+
+@kernel("ParallelDynamicStitch")
+def parallel_dynamic_stitch(*indices_then_data: Any, N: int | None = None) -> np.ndarray:
+    return _stitch("ParallelDynamicStitch", indices_then_data, N)

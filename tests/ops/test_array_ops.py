@@ -1,0 +1,240 @@
+"""Array kernels against TF's own results (tests/fixtures/ops/array.*, made by
+scripts/tf_fixtures/ops_array.py), TF's error messages included, plus what a table
+cannot show: aliasing vs copying, read-only inputs, StridedSlice against numpy slicing."""
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator.dtypes import DType, as_dtype
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.exec.state import KernelContext, SessionState
+from orchestrator.ops import array_ops, index_ops, join_ops, partition_ops, shape_ops, slicing_ops
+from orchestrator.ops.registry import get_kernel, registered_op_types
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+TYPE_ATTRS = {"T", "dtype", "out_type", "Tidx", "out_idx", "Tindices", "Index", "Tshape"}
+SHAPE_ATTRS = {"shape"}
+MODULES = {m.__name__ for m in (array_ops, shape_ops, join_ops, slicing_ops, index_ops, partition_ops)}
+
+
+def load() -> tuple[list[dict], dict[str, np.ndarray]]:
+    cases = json.loads((FIXTURES / "array.json").read_text())
+    with np.load(FIXTURES / "array.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return cases, arrays
+
+
+def decode_attrs(attrs: dict) -> dict:
+    """JSON attrs as the executor passes them: DType, bytes, tuples (None dims stay None)."""
+    out = {}
+    for k, v in attrs.items():
+        if k in TYPE_ATTRS and isinstance(v, str):
+            v = as_dtype(v)
+        elif isinstance(v, str):
+            v = v.encode()
+        elif isinstance(v, list):
+            v = tuple(v)
+        out[k] = v
+    return out
+
+
+def as_tensor(a: np.ndarray) -> np.ndarray:
+    """A stored array as the executor hands it over: strings as object arrays of bytes, read-only."""
+    if a.dtype.kind == "S":
+        a = np.array([bytes(v) for v in a.reshape(-1)], dtype=object).reshape(a.shape)
+    else:
+        a = np.array(a)
+    a.flags.writeable = False   # kernels must never write into their inputs
+    return a
+
+
+def ctx_for(name: str) -> KernelContext:
+    return KernelContext(node=types.SimpleNamespace(name=name, inputs=()), state=SessionState())
+
+
+def run(case: dict, arrays: dict):
+    kdef = get_kernel(case["op"])
+    attrs = {k: v for k, v in decode_attrs(case["attrs"]).items() if k in kdef.attr_names}
+    inputs = [as_tensor(arrays[k]) for k in case["inputs"]]
+    if kdef.needs_ctx:
+        attrs["ctx"] = ctx_for(case.get("node", case["id"]))
+    result = kdef.fn(*inputs, **attrs)
+    if kdef.multi:
+        return list(result)
+    return [] if result is None else [result]
+
+
+def assert_same(got, expected: np.ndarray, case: dict) -> None:
+    got = np.asarray(got)
+    if expected.dtype.kind == "S":
+        assert got.dtype == object, f"string output came back as {got.dtype}"
+        got = np.array([bytes(v) for v in got.reshape(-1)], dtype=expected.dtype).reshape(got.shape)
+    assert got.dtype == expected.dtype, f"dtype {got.dtype}, TF gave {expected.dtype}"
+    assert got.shape == expected.shape, f"shape {got.shape}, TF gave {expected.shape}"
+    if "rtol" in case or "atol" in case:
+        np.testing.assert_allclose(got, expected, rtol=case.get("rtol", 0), atol=case.get("atol", 0))
+    else:   # array ops move values: bit-exact (NaN positions included)
+        np.testing.assert_array_equal(got, expected)
+
+
+CASES, ARRAYS = load()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_array_op_table(case):
+    if "error" in case:
+        with pytest.raises(InvalidArgumentError) as info:
+            run(case, ARRAYS)
+        message = str(info.value)
+        for part in case["match"]:
+            assert part in message, f"TF said {case['error']!r}"
+        assert case["op"] in message or case.get("node", case["id"]) in message   # names the op/node
+        return
+    got = run(case, ARRAYS)
+    expected = [ARRAYS[k] for k in case["outputs"]]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert_same(g, e, case)
+
+
+TABLE_EXEMPT = {"Const", "PlaceholderV2"}   # no inputs to tabulate: tested below
+
+
+def test_every_array_kernel_is_in_the_table():
+    ours = {t for t in registered_op_types() if get_kernel(t).fn.__module__ in MODULES}
+    tabled = {c["op"] for c in CASES}
+    assert ours - tabled - TABLE_EXEMPT == set()
+    assert TABLE_EXEMPT <= ours
+
+
+def test_table_covers_errors_for_most_families():
+    erroring = {c["op"] for c in CASES if "error" in c}
+    for op in ("Reshape", "StridedSlice", "GatherV2", "GatherNd", "ScatterNd", "ConcatV2", "SplitV",
+               "Range", "Placeholder", "CheckNumerics", "Assert", "DynamicPartition", "DynamicStitch"):
+        assert op in erroring
+
+
+# ----------------------------------------------------------------- beyond the table
+
+def test_const_returns_its_value_attr():
+    value = np.arange(6, dtype=np.int64).reshape(2, 3)
+    assert get_kernel("Const").fn(value=value, dtype=DType.INT64) is value
+
+
+def test_placeholder_v2_and_unknown_shape_dims():
+    with pytest.raises(InvalidArgumentError, match=r"tensor 'x' with dtype double and shape \[\?,\?\]$"):
+        get_kernel("PlaceholderV2").fn(ctx=ctx_for("x"), dtype=DType.DOUBLE, shape=(None, -1))
+
+
+def test_identity_forwards_and_snapshot_copies():
+    x = np.ones(3, np.float32)
+    assert get_kernel("Identity").fn(x) is x
+    snap = get_kernel("Snapshot").fn(x)
+    x[0] = 5            # a ref variable updated in place later in the step
+    assert snap[0] == 1
+
+
+def test_copying_kernels_do_not_alias_their_input():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    outs = [get_kernel("Transpose").fn(x, np.array([1, 0])),
+            get_kernel("ReverseV2").fn(x, np.array([0])),
+            get_kernel("StridedSlice").fn(x, np.array([1]), np.array([3]), np.array([1])),
+            get_kernel("Slice").fn(x, np.array([0, 1]), np.array([2, 2])),
+            get_kernel("BroadcastTo").fn(x[:1], np.array([2, 4]))]
+    for out in outs:
+        assert not np.shares_memory(out, x)
+        assert out.flags.writeable
+
+
+def test_assert_passes_silently_and_fails_with_data():
+    kdef = get_kernel("Assert")
+    assert kdef.stateful
+    assert kdef.fn(np.array(True), np.array(b"unused"), ctx=ctx_for("a")) is None
+    with pytest.raises(InvalidArgumentError, match=r"assertion failed: \[x = \] \[1 2 3\]"):
+        kdef.fn(np.array(False), np.array(b"x = "), np.array([1, 2, 3]), ctx=ctx_for("check/Assert"))
+
+
+def test_dynamic_stitch_last_write_wins_over_many_duplicates():
+    idx = np.array([2, 0, 2, 2, 1, 0], np.int32)
+    data = np.arange(6, dtype=np.float32)
+    out = get_kernel("DynamicStitch").fn(idx[:3], idx[3:], data[:3], data[3:], N=2)
+    np.testing.assert_array_equal(out, [5, 4, 3])
+
+
+def test_gather_batch_dims_matches_a_loop():
+    rng = np.random.default_rng(3)
+    params = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
+    indices = rng.integers(0, 5, (2, 3, 6))
+    out = get_kernel("GatherV2").fn(params, indices, np.int32(2), batch_dims=2)
+    expected = np.stack([np.stack([params[b, c][indices[b, c]] for c in range(3)]) for b in range(2)])
+    np.testing.assert_array_equal(out, expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(shape=st.lists(st.integers(0, 5), min_size=1, max_size=3),
+       data=st.data())
+def test_strided_slice_matches_numpy_basic_slicing(shape, data):
+    x = np.arange(int(np.prod(shape)), dtype=np.int32).reshape(shape)
+    n = data.draw(st.integers(1, len(shape)))
+    begin = data.draw(st.lists(st.integers(-7, 7), min_size=n, max_size=n))
+    end = data.draw(st.lists(st.integers(-7, 7), min_size=n, max_size=n))
+    strides = data.draw(st.lists(st.integers(-3, 3).filter(bool), min_size=n, max_size=n))
+    begin_mask, end_mask = data.draw(st.integers(0, 2 ** n - 1)), data.draw(st.integers(0, 2 ** n - 1))
+    index = tuple(slice(None if begin_mask >> i & 1 else begin[i], None if end_mask >> i & 1 else end[i],
+                        strides[i]) for i in range(n))
+    out = get_kernel("StridedSlice").fn(x, np.array(begin), np.array(end), np.array(strides),
+                                        begin_mask=begin_mask, end_mask=end_mask)
+    np.testing.assert_array_equal(out, x[index])
+    assert out.shape == x[index].shape
+    grad = get_kernel("StridedSliceGrad").fn(np.array(shape), np.array(begin), np.array(end),
+                                             np.array(strides), np.ones(out.shape, np.float32),
+                                             begin_mask=begin_mask, end_mask=end_mask)
+    hit = np.zeros(shape, np.float32)
+    hit[index] = 1
+    np.testing.assert_array_equal(grad, hit)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-4, 4), max_size=30))
+def test_unique_keeps_first_occurrence_order(values):
+    x = np.array(values, dtype=np.int64)
+    y, idx, count = get_kernel("UniqueWithCounts").fn(x, out_idx=DType.INT64)
+    expected = list(dict.fromkeys(values))
+    assert y.tolist() == expected
+    np.testing.assert_array_equal(y[idx], x)
+    assert count.tolist() == [values.count(v) for v in expected]
+    assert idx.dtype == count.dtype == np.int64
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.integers(0, 3), max_size=20))
+def test_dynamic_partition_then_stitch_round_trips(parts):
+    p = np.array(parts, dtype=np.int32)
+    data = np.arange(p.size, dtype=np.float32) * 1.5
+    pieces = get_kernel("DynamicPartition").fn(data, p, num_partitions=4)
+    positions = get_kernel("DynamicPartition").fn(np.arange(p.size, dtype=np.int32), p, num_partitions=4)
+    if p.size:
+        back = get_kernel("DynamicStitch").fn(*positions, *pieces, N=4)
+        np.testing.assert_array_equal(back, data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 6), before=st.integers(0, 5), after=st.integers(0, 5),
+       mode=st.sampled_from([b"REFLECT", b"SYMMETRIC"]))
+def test_mirror_pad_grad_is_the_adjoint_of_mirror_pad(rows, before, after, mode):
+    limit = rows - (mode == b"REFLECT")
+    before, after = min(before, limit), min(after, limit)
+    pads = np.array([[before, after]])
+    x = np.random.default_rng(rows).standard_normal(rows)
+    y = np.random.default_rng(rows + 1).standard_normal(rows + before + after)
+    padded = get_kernel("MirrorPad").fn(x, pads, mode=mode)
+    folded = get_kernel("MirrorPadGrad").fn(y, pads, mode=mode)
+    # <pad(x), y> == <x, grad(y)> for the linear map and its adjoint
+    assert np.isclose(padded @ y, x @ folded)
