@@ -27,6 +27,7 @@ from orchestrator.graph.collections import (PROTO_KEYS, UNBOUND_INPUTS_KEY, VARI
 from orchestrator.graph.meta_io import read_meta_graph
 from orchestrator.graph.model import Graph, Operation, Tensor, get_default_graph
 from orchestrator.graph.nodes import build_operations
+from orchestrator.graph.saver_graph import build_default_saver_def
 
 _SUPPORTED_KWARGS = ("input_map", "return_elements")
 
@@ -211,32 +212,18 @@ def _return_elements(ops: Mapping[str, Operation], rename_op: Callable[[str], st
 # ------------------------------------------------------------------------ saver
 
 def _make_saver(graph: Graph, meta: Any, rename_op: Callable[[str], str], prefix: str) -> Any:
-    """TF's rule: the saver_def's Saver; else a new Saver if there are variables; else None.
+    """TF's rule: the saver_def's Saver; else a default Saver if there are variables; else None.
 
-    Calls ``orchestrator.checkpoint.saver.Saver(saver_def=..., graph=...)``. Until that
-    module exists, the scoped ``SaverDef`` proto itself is returned.
+    The default Saver is built as TF's ``Saver()`` is: a ``save`` subgraph over every
+    global variable of the graph (not only the imported ones), see :mod:`saver_graph`.
     """
+    from orchestrator.checkpoint.saver import Saver
+
     if meta.HasField("saver_def"):
         saver_def = type(meta.saver_def)()
         saver_def.CopyFrom(meta.saver_def)
         rename_proto_names(saver_def, lambda n: naming.rename_tensor(n, rename_op))
-        saver_cls = _saver_class()
-        return saver_def if saver_cls is None else saver_cls(saver_def=saver_def, graph=graph)
-    scope = prefix or None
-    if not graph.get_collection(GraphKeys.GLOBAL_VARIABLES, scope=scope):
+        return Saver(saver_def=saver_def, graph=graph)
+    if not graph.get_collection(GraphKeys.GLOBAL_VARIABLES, scope=prefix or None):
         return None
-    saver_cls = _saver_class()
-    if saver_cls is None:
-        raise NotFoundError("the meta graph has variables but no saver_def, and orchestrator.checkpoint.saver "
-                            "is not available to build a default Saver")
-    return saver_cls(graph=graph)
-
-
-def _saver_class() -> type | None:
-    try:
-        from orchestrator.checkpoint.saver import Saver
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("orchestrator.checkpoint"):
-            return None
-        raise
-    return Saver
+    return Saver(saver_def=build_default_saver_def(graph), graph=graph)
