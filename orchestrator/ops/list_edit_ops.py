@@ -227,6 +227,12 @@ def tensor_list_concat_v2(input_handle: Any, element_shape: Any, leading_dims: A
 
 # ------------------------------------------------------------- list arithmetic
 
+def is_list_variant(value: Any) -> bool:
+    """Whether a kernel input is a DT_VARIANT TensorList (lets ZerosLike/AddN dispatch here)."""
+    return (isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0
+            and isinstance(value[()], TensorList))
+
+
 def zeros_like_list(op: str, value: Any) -> np.ndarray:
     """ZerosLike of a DT_VARIANT list: same length/shape/dtype, zeros where set, unset stays unset."""
     tl = input_list(op, value)

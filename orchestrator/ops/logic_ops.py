@@ -22,6 +22,7 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.list_edit_ops import add_n_lists, is_list_variant
 from orchestrator.ops.math_ops import as_array, incompatible, shape_str
 from orchestrator.ops.registry import kernel
 
@@ -180,6 +181,8 @@ def _add_n(op: str, inputs: tuple[np.ndarray, ...]) -> np.ndarray:
     if not inputs:
         raise InvalidArgumentError(f"{op}: needs at least one input")
     first = inputs[0]
+    if is_list_variant(first):   # sums of TensorList gradients (while_v2 backprop)
+        return add_n_lists(op, list(inputs))
     for i, v in enumerate(inputs[1:], start=1):
         if v.shape != first.shape:
             raise InvalidArgumentError(f"{op}: all inputs must have the same shape; input 0 is "

@@ -15,6 +15,7 @@ import numpy as np
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.array_util import int_scalar, int_vector, shape_str, zeros
+from orchestrator.ops.list_edit_ops import is_list_variant, zeros_like_list
 from orchestrator.ops.registry import kernel
 
 
@@ -180,6 +181,8 @@ def fill(dims: np.ndarray, value: np.ndarray) -> np.ndarray:
 @kernel("ZerosLike")
 def zeros_like(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
+    if is_list_variant(x):   # gradient of a loop-carried TensorList (while_v2 backprop)
+        return zeros_like_list("ZerosLike", x)
     return zeros(x.shape, x.dtype)
 
 

@@ -17,7 +17,6 @@ from orchestrator.errors import InvalidArgumentError, OrchestratorError, Unimple
 from orchestrator.exec.state import KernelContext, SessionState
 from orchestrator.graph.meta_io import read_meta_graph
 from orchestrator.ops import collection_ops, list_edit_ops, list_ops, tensor_array_ops
-from orchestrator.ops.list_edit_ops import add_n_lists, zeros_like_list
 from orchestrator.ops.list_ops import TensorList, as_variant
 from orchestrator.ops.registry import get_kernel, has_kernel, registered_op_types
 
@@ -27,13 +26,6 @@ with np.load(FIXTURES / "ops" / "collections.npz") as _npz:
     ARRAYS = {k: _npz[k] for k in _npz.files}
 
 ERRORS = {"InvalidArgumentError": InvalidArgumentError, "UnimplementedError": UnimplementedError}
-
-# DT_VARIANT ZerosLike/AddN belong to the math kernels; the table checks the list arithmetic
-# they delegate to.
-VARIANT_MATH = {
-    "ZerosLike": lambda args: zeros_like_list("ZerosLike", args[0]),
-    "AddN": lambda args: add_n_lists("AddN", args[0]),
-}
 
 # Where our error intentionally differs from TF's, and why.
 ERROR_DIFFERS = {
@@ -75,17 +67,16 @@ def run_program(case: dict) -> tuple[list, tuple[int, Exception] | None]:
         return frozen(consts[ref]) if ref.startswith("in") else values[ref]
 
     for i, step in enumerate(case["steps"]):
-        args = [resolve(r) for r in step["inputs"]]
+        args = []
+        for ref in step["inputs"]:   # a list input (AddN's) is spread over positional args
+            args.extend(resolve(ref) if isinstance(ref, list) else [resolve(ref)])
+        kdef = get_kernel(step["op"])
+        attrs = {k: decode_attr(v) for k, v in step["attrs"].items() if k in kdef.attr_names}
+        if kdef.needs_ctx:
+            attrs["ctx"] = KernelContext(node=types.SimpleNamespace(name=f"s{i}"), state=state)
         try:
-            if step["op"] in VARIANT_MATH:
-                outs = (VARIANT_MATH[step["op"]](args),)
-            else:
-                kdef = get_kernel(step["op"])
-                attrs = {k: decode_attr(v) for k, v in step["attrs"].items() if k in kdef.attr_names}
-                if kdef.needs_ctx:
-                    attrs["ctx"] = KernelContext(node=types.SimpleNamespace(name=f"s{i}"), state=state)
-                result = kdef.fn(*args, **attrs)
-                outs = result if kdef.multi else (result,)
+            result = kdef.fn(*args, **attrs)
+            outs = result if kdef.multi else (result,)
         except OrchestratorError as e:
             return [], (i, e)
         for j, v in enumerate(outs):
