@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from orchestrator.cli import main
 
 GRAPH_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "graph"
 META = GRAPH_FIXTURES / "train" / "model.meta"
+MODELS = Path(__file__).resolve().parent / "fixtures" / "models"
 
 
 def test_json_report(capsys):
@@ -29,11 +31,9 @@ def test_json_report(capsys):
                  "initializer": "w/Assign", "kind": "ref", "trainable": True}
     assert report["saver_def"]["restore_op_name"] == "save/restore_all"
     assert report["saver_def"]["version"] == "V2"
-    unsupported = report["unsupported_ops"]
-    assert isinstance(unsupported, dict)
-    for op_type, nodes in unsupported.items():
-        if op_type != "error":
-            assert nodes and all(isinstance(n, str) for n in nodes)
+    # The queue ops have no kernel (yet): reported with their nodes.
+    assert report["unsupported_ops"]["QueueEnqueueV2"] == {"count": 1, "nodes": ["input_queue_enqueue"]}
+    assert _expected_unsupported(META) == {k: v["count"] for k, v in report["unsupported_ops"].items()}
 
 
 def test_text_report_is_aligned(capsys):
@@ -75,6 +75,66 @@ def test_console_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "orchestrator", "inspect", str(tmp_path / "x.meta")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "x.meta: no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _expected_unsupported(meta_path: Path, meta=None) -> dict[str, int]:
+    """Computed independently of inspect: every node type (graph and function bodies) without a kernel."""
+    from orchestrator.graph.meta_io import read_meta_graph
+    from orchestrator.ops.registry import has_kernel
+    meta = meta or read_meta_graph(str(meta_path))
+    functions = {f.signature.name for f in meta.graph_def.library.function}
+    types = [n.op for n in meta.graph_def.node] + [n.op for f in meta.graph_def.library.function for n in f.node_def]
+    counts: dict[str, int] = {}
+    for op_type in types:
+        if op_type not in functions and op_type != "Placeholder" and not has_kernel(op_type):
+            counts[op_type] = counts.get(op_type, 0) + 1
+    return counts
+
+
+def test_unsupported_ops_in_function_bodies(tmp_path, capsys):
+    from orchestrator.graph.meta_io import read_meta_graph
+    meta = read_meta_graph(str(MODELS / "lstm_v2" / "model.meta"))
+    body = next(f for f in meta.graph_def.library.function if f.signature.name.endswith("while_body_2926_rewritten"))
+    tanh = next(n for n in body.node_def if n.op == "Tanh")
+    tanh.op = "Atanh"   # same signature, no kernel
+    path = tmp_path / "lstm.meta"
+    path.write_bytes(meta.SerializeToString())
+    assert main(["inspect", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unsupported_ops"] == {"Atanh": {"count": 1, "nodes": [f"{body.signature.name}/{tanh.name}"]}}
+    # Our independent count looks at every library body; here the only missing op is in a called one.
+    assert _expected_unsupported(path, meta) == {"Atanh": 1}
+    assert report["function_op_counts"]["Atanh"] == 1
+    assert sum(report["function_op_counts"].values()) == sum(len(f.node_def) for f in meta.graph_def.library.function)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "op types orchestrator cannot run (1 types, 1 nodes):" in out
+    assert re.search(rf"^  Atanh +1 +{body.signature.name}/{tanh.name}$", out, re.M)
+
+
+def test_supported_model_reports_none(capsys):
+    assert main(["inspect", str(MODELS / "mlp_sgd" / "model.meta")]) == 0
+    assert "op types orchestrator cannot run: none" in capsys.readouterr().out
+
+
+def test_devices_are_canonical_with_node_counts(capsys):
+    devices = json.loads((GRAPH_FIXTURES / "devices.json").read_text())["import"]["graph_def"]
+    assert main(["inspect", str(GRAPH_FIXTURES / "small" / "devices.meta"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected: dict[str, int] = {}
+    for device in devices.values():
+        expected[device] = expected.get(device, 0) + 1
+    assert report["devices"] == expected
+    assert main(["inspect", str(GRAPH_FIXTURES / "small" / "devices.meta")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  /device:GPU:0 +3$", out, re.M) and re.search(r"^  /job:ps/task:0/device:CPU:0 +2$", out, re.M)
+
+
+def test_meta_without_saver_def_shows_tfs_default_saver(capsys):
+    assert main(["inspect", str(GRAPH_FIXTURES / "small" / "no_saver.meta"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["saver_def"]["restore_op_name"] == "save/restore_all"
+    assert report["op_counts"]["SaveV2"] == 1 and report["op_counts"]["RestoreV2"] == 1
 
 
 def _write(path: Path, data: bytes) -> str:

@@ -3,7 +3,9 @@
 For a meta graph (``.meta``, ``.pbtxt``, any fsspec URL): op counts by type, devices
 with node counts, collections and their sizes, variables, the saver_def, and the op
 types orchestrator has no kernel for (with the nodes that use them) — the first thing
-to look at before resuming a run. For a checkpoint prefix: its variables.
+to look at before resuming a run (function-library bodies included). Devices are
+canonical (``/job:ps/task:0/device:CPU:0``; ``(none)`` for unplaced nodes). For a
+checkpoint prefix: its variables.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 from orchestrator import storage
@@ -64,19 +65,19 @@ def inspect_meta_graph(path: str) -> dict[str, Any]:
         "variables": [_variable_row(v) for v in graph.get_collection("variables")],
         "saver_def": _saver_def_dict(saver_def),
         "functions": sorted(graph.function_library),
-        "unsupported_ops": _unsupported(ops),
+        "function_op_counts": _function_op_counts(graph),
+        "unsupported_ops": _unsupported(graph),
     }
 
 
 def _devices(graph: Any) -> dict[str, int]:
-    try:
-        from orchestrator.graph.devices import devices_used
-    except ImportError:
-        return dict(Counter(op.device for op in graph.get_operations()).most_common())
-    used = devices_used(graph)
-    if isinstance(used, dict):
-        return {str(k): int(v) for k, v in used.items()}
-    return dict(Counter(str(d) for d in used))
+    from orchestrator.graph.devices import devices_used
+    return devices_used(graph)
+
+
+def _function_op_counts(graph: Any) -> dict[str, int]:
+    counts = Counter(node.op for fn in graph.function_library.values() for node in fn.node_def)
+    return dict(counts.most_common())
 
 
 def _variable_row(var: Any) -> dict[str, Any]:
@@ -97,17 +98,17 @@ def _saver_def_dict(saver_def: Any) -> dict[str, Any] | None:
             "version": "V2" if saver_def.version == 2 else "V1"}
 
 
-def _unsupported(ops: Sequence[Any]) -> dict[str, Any]:
-    """Op types without a kernel → the nodes using them; {"error": ...} if kernels cannot load."""
-    try:
-        from orchestrator.ops.registry import has_kernel
-        missing: dict[str, list[str]] = {}
-        for op in ops:
-            if not has_kernel(op.type):
-                missing.setdefault(op.type, []).append(op.name)
-    except ImportError as exc:
-        return {"error": f"kernel registry not available: {exc}"}
-    return dict(sorted(missing.items()))
+def _unsupported(graph: Any) -> dict[str, Any]:
+    """Op types the executor cannot run → ``{"count": n, "nodes": [...]}``, graph and function bodies.
+
+    Function-body nodes (of the functions the graph calls, transitively) are named
+    ``<function>/<node>``. The answer is the executor's own
+    check (kernels registered in ``orchestrator.ops`` plus what the executor runs itself).
+    """
+    from orchestrator.exec.functions import missing_kernels
+
+    missing = missing_kernels(graph.get_operations(), graph.function_library)
+    return {op_type: {"count": len(nodes), "nodes": nodes} for op_type, nodes in sorted(missing.items())}
 
 
 def inspect_checkpoint(prefix: str) -> dict[str, Any]:
@@ -143,15 +144,17 @@ def render(report: dict[str, Any]) -> str:
     out += ["", "saver_def:", _table(["field", "value"], [[k, v] for k, v in saver.items()]) if saver else "  (none)"]
     if report["functions"]:
         out += ["", f"functions: {', '.join(report['functions'])}"]
+        ops_in_functions = sum(report["function_op_counts"].values())
+        out.append(f"  {ops_in_functions} nodes in function bodies, "
+                   f"{len(report['function_op_counts'])} op types")
     unsupported = report["unsupported_ops"]
     out.append("")
-    if "error" in unsupported:
-        out.append(f"op types without a kernel: unknown ({unsupported['error']})")
-    elif unsupported:
-        out += ["op types without a kernel:", _table(
-            ["op type", "nodes"], [[k, _names(v)] for k, v in unsupported.items()])]
+    if unsupported:
+        total = sum(v["count"] for v in unsupported.values())
+        out += [f"op types orchestrator cannot run ({len(unsupported)} types, {total} nodes):", _table(
+            ["op type", "nodes", "for example"], [[k, v["count"], _names(v["nodes"])] for k, v in unsupported.items()])]
     else:
-        out.append("op types without a kernel: none")
+        out.append("op types orchestrator cannot run: none")
     return "\n".join(out)
 
 
