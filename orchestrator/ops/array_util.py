@@ -23,7 +23,7 @@ def int_vector(op: str, what: str, value: Any) -> list[int]:
         raise InvalidArgumentError(f"{op}: {what} must be a vector, found shape {shape_str(arr.shape)}")
     if arr.dtype.kind not in "iu":
         raise InvalidArgumentError(f"{op}: {what} must be an integer tensor, found dtype {arr.dtype}")
-    return [int(v) for v in arr.reshape(-1)]
+    return arr.reshape(-1).tolist()
 
 
 def int_scalar(op: str, what: str, value: Any) -> int:

@@ -152,9 +152,14 @@ def scatter_nd(indices: np.ndarray, updates: np.ndarray, shape: Any) -> np.ndarr
 def _reduce_at(op: str, ufunc: Any, out: np.ndarray, flat: np.ndarray, values: np.ndarray) -> None:
     if out.dtype == np.bool_ and ufunc is np.add:
         ufunc = np.logical_or
-    if out.dtype == object and ufunc is not None:
+    if out.dtype == object:
         raise InvalidArgumentError(f"{op}: not defined for string tensors")
-    ufunc.at(out, flat, values)
+    ordered = np.sort(flat)
+    if not (ordered[1:] == ordered[:-1]).any():
+        # No duplicates: one vectorised read-modify-write (ufunc.at is slow on rows).
+        out[flat] = ufunc(out[flat], values)
+    else:
+        ufunc.at(out, flat, values)
 
 
 def _tensor_scatter(op: str, ufunc: Any, tensor: Any, indices: Any, updates: Any) -> np.ndarray:

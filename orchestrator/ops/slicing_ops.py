@@ -9,6 +9,7 @@ stride's direction), and the final shape re-inserts new axes and drops shrunk on
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ def slice_(x: np.ndarray, begin: Any, size: Any) -> np.ndarray:
     return np.array(x[tuple(index)])
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StridedSpec:
     """The canonical form of one strided slice over a concrete input shape."""
 
@@ -63,6 +64,15 @@ def strided_slice_spec(op: str, in_shape: tuple[int, ...], begin: Any, end: Any,
             f"{op}: Expected begin, end, and strides to be 1D equal size tensors, but got shapes "
             f"{shape_str(np.shape(begin))}, {shape_str(np.shape(end))}, and "
             f"{shape_str(np.shape(strides))} instead.")
+    # Training graphs slice the same shapes with the same constants every step.
+    return _cached_spec(op, tuple(in_shape), tuple(b), tuple(e), tuple(s), begin_mask, end_mask,
+                        ellipsis_mask, new_axis_mask, shrink_axis_mask)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_spec(op: str, in_shape: tuple[int, ...], b: tuple[int, ...], e: tuple[int, ...],
+                 s: tuple[int, ...], begin_mask: int, end_mask: int, ellipsis_mask: int,
+                 new_axis_mask: int, shrink_axis_mask: int) -> StridedSpec:
     if ellipsis_mask & (ellipsis_mask - 1):
         raise InvalidArgumentError(f"{op}: Multiple ellipses in slice spec not allowed")
 
