@@ -49,12 +49,12 @@ def as_partial_shape(shape: Any) -> PartialShape:
 
 
 def is_fully_defined(shape: PartialShape) -> bool:
-    return shape is not None and all(d is not None for d in shape)
+    return shape is not None and None not in shape
 
 
 def is_compatible(partial: PartialShape, shape: Sequence) -> bool:
     """Whether ``shape`` (partial or concrete) can be an instance of ``partial``."""
-    if partial is None or shape is None:
+    if partial is None or shape is None or partial == shape:   # the common cases, cheaply
         return True
     if len(partial) != len(shape):
         return False
@@ -107,11 +107,22 @@ def dtype_name(dtype: Any) -> str:
         return str(dtype)
 
 
+_NUMPY_OF: dict[Any, np.dtype] = {}   # DType -> numpy dtype, filled on first use (hot path)
+
+
 def attr_numpy_dtype(dtype: Any) -> np.dtype:
-    return dtype.numpy if isinstance(dtype, DType) else np.dtype(dtype)
+    """The numpy dtype of a type attr (a DType, or anything ``np.dtype`` takes)."""
+    found = _NUMPY_OF.get(dtype)
+    if found is None:
+        found = dtype.numpy if isinstance(dtype, DType) else np.dtype(dtype)
+        if isinstance(dtype, DType):
+            _NUMPY_OF[dtype] = found
+    return found
 
 
 def scalar_int(op: str, what: str, value: Any) -> int:
+    if type(value) is np.ndarray and value.ndim == 0:   # what the executor passes
+        return int(value)
     value = np.asarray(value)
     if value.ndim != 0:
         raise InvalidArgumentError(f"{op}: {what} must be a scalar, but had shape: {shape_str(value.shape)}")
