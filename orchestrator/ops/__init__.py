@@ -17,7 +17,8 @@ FAMILIES = [
     "index_ops",         # Gather*, ScatterNd, TensorScatter*, OneHot, Where, band/diag
     "partition_ops",     # Unique*, DynamicPartition, DynamicStitch
     "nn_ops",            # activations, bias, softmax + losses, L2Loss, top-k
-    "conv_ops",          # Conv2D, depthwise conv and their backprops (im2col + matmul)
+    "conv_ops",          # Conv2D and its backprops (im2col + matmul)
+    "depthwise_ops",     # DepthwiseConv2dNative and its backprops
     "pool_ops",          # MaxPool/AvgPool and their gradients
     "norm_ops",          # FusedBatchNorm V1-V3 and their gradients
     "state_ops",         # ref and resource variables, assign*, scatter*

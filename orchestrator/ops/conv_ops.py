@@ -1,8 +1,10 @@
-"""2-D convolutions (NHWC, as TF's CPU kernels): Conv2D and its two backprops, and the
-depthwise family, all as im2col + one BLAS matmul.
+"""2-D convolutions (NHWC, as TF's CPU kernels): Conv2D and its two backprops as
+im2col + one BLAS matmul (the input gradient of a stride-1 convolution as the forward
+convolution of the padded output gradient with the flipped filter, which avoids col2im).
 
 ``window_geometry`` computes TF's output sizes and paddings (SAME / VALID / EXPLICIT,
-strides, dilations) and ``patches`` the strided window view; pool_ops.py shares them.
+strides, dilations) and ``patches`` the strided window view; depthwise_ops.py and
+pool_ops.py share them.
 TF's CPU kernels reject some configurations (NCHW, dilated backprops, grouped backprops,
 dilated depthwise); so do these, with TF's error class, so that a graph that would not
 run in TF does not silently run here.
@@ -183,6 +185,8 @@ def conv2d(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int], pad
                                 explicit_paddings)
     n = input.shape[0]
     groups = depth // in_per_group
+    if input.size == 0 or filter.size == 0:
+        return np.zeros((n, rows.out, cols.out, out_depth), input.dtype)
     if rows.kernel == cols.kernel == 1 and rows.stride == cols.stride == 1 and groups == 1 \
             and not (rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after):
         return np.matmul(input.reshape(-1, depth), filter.reshape(depth, out_depth)).reshape(
@@ -225,8 +229,29 @@ def conv2d_backprop_input(input_sizes: np.ndarray, filter: np.ndarray, out_backp
     rows, cols = _backprop_geometry(op, x_shape, filter.shape, out_backprop, strides, padding,
                                     dilations, explicit_paddings, data_format)
     kh, kw, depth, out_depth = filter.shape
+    if out_backprop.size == 0 or filter.size == 0:
+        return np.zeros(x_shape, out_backprop.dtype)
+    if rows.stride == cols.stride == 1:
+        return _input_grad_stride1(out_backprop, filter, x_shape, rows, cols)
     columns = np.matmul(out_backprop.reshape(-1, out_depth), filter.reshape(-1, out_depth).T)
     return col2im(columns.reshape(x_shape[0], rows.out, cols.out, kh, kw, depth), x_shape, rows, cols)
+
+
+def _input_grad_stride1(dy: np.ndarray, filter: np.ndarray, x_shape: tuple[int, ...],
+                        rows: Axis, cols: Axis) -> np.ndarray:
+    """dx of a stride-1, undilated convolution: padded dx[r] = sum_i dy[r - i] @ w[i].T, i.e.
+    a VALID correlation of dy (padded by K-1) with the flipped, in/out-swapped filter. Only
+    the rows/cols of padded dx that are real input are computed."""
+    kh, kw, depth, out_depth = filter.shape
+    n, h, w, _ = x_shape
+    full = np.pad(dy, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    window = full[:, rows.pad_before:rows.pad_before + h + kh - 1,
+                  cols.pad_before:cols.pad_before + w + kw - 1, :]
+    row_axis = Axis(h + kh - 1, kh, 1, 1, h, 0, 0)
+    col_axis = Axis(w + kw - 1, kw, 1, 1, w, 0, 0)
+    flipped = filter[::-1, ::-1].transpose(0, 1, 3, 2).reshape(kh * kw * out_depth, depth)
+    dx = np.matmul(patches(window, row_axis, col_axis).reshape(n * h * w, -1), flipped)
+    return dx.reshape(x_shape)
 
 
 @kernel("Conv2DBackpropFilter")
@@ -243,72 +268,3 @@ def conv2d_backprop_filter(input: np.ndarray, filter_sizes: np.ndarray, out_back
     k = f_shape[0] * f_shape[1] * f_shape[2]
     grad = np.matmul(windows.reshape(-1, k).T, out_backprop.reshape(-1, f_shape[3]))
     return grad.reshape(f_shape)
-
-
-# ------------------------------------------------------------------------- depthwise
-
-def _depthwise_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings,
-                        data_format):
-    depth = x_shape[1 if data_format_str(data_format) == "NCHW" else 3]   # TF checks it first
-    if depth != f_shape[2]:
-        raise InvalidArgumentError(f"{op}: input and filter must have the same depth: "
-                                   f"{depth} vs {f_shape[2]}")
-    check_nhwc(op, data_format, UnimplementedError)
-    if any(int(d) != 1 for d in dilations):
-        raise UnimplementedError(f"{op}: dilations are not supported by TF's CPU depthwise "
-                                 f"kernels; dilations = {list(dilations)}")
-    return _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings)
-
-
-@kernel("DepthwiseConv2dNative")
-def depthwise_conv2d_native(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int],
-                            padding: bytes, explicit_paddings: Sequence[int] = (),
-                            data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
-                            ) -> np.ndarray:
-    op = "DepthwiseConv2dNative"
-    _check_rank4(op, "input", input)
-    _check_rank4(op, "filter", filter)
-    rows, cols = _depthwise_geometry(op, input.shape, filter.shape, strides, padding, dilations,
-                                     explicit_paddings, data_format)
-    kh, kw, depth, mult = filter.shape
-    n = input.shape[0]
-    windows = patches(pad_input(input, rows, cols), rows, cols).reshape(-1, kh * kw, depth)
-    # Per channel: [C, M, KH*KW] @ [C, KH*KW, mult]
-    out = np.matmul(windows.transpose(2, 0, 1), filter.reshape(kh * kw, depth, mult).transpose(1, 0, 2))
-    return out.transpose(1, 0, 2).reshape(n, rows.out, cols.out, depth * mult)
-
-
-@kernel("DepthwiseConv2dNativeBackpropInput")
-def depthwise_conv2d_native_backprop_input(
-        input_sizes: np.ndarray, filter: np.ndarray, out_backprop: np.ndarray, *,
-        strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
-        data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
-    op = "DepthwiseConv2dNativeBackpropInput"
-    _check_rank4(op, "filter", filter)
-    x_shape = _sizes(op, "input_sizes", input_sizes)
-    rows, cols = _depthwise_geometry(op, x_shape, filter.shape, strides, padding, dilations,
-                                     explicit_paddings, data_format)
-    kh, kw, depth, mult = filter.shape
-    _check_out_backprop(op, out_backprop, (x_shape[0], rows.out, cols.out, depth * mult))
-    dy = out_backprop.reshape(-1, depth, mult).transpose(1, 0, 2)           # [C, M, mult]
-    w = filter.reshape(kh * kw, depth, mult).transpose(1, 2, 0)              # [C, mult, KH*KW]
-    columns = np.matmul(dy, w).transpose(1, 2, 0)                             # [M, KH*KW, C]
-    return col2im(columns.reshape(x_shape[0], rows.out, cols.out, kh, kw, depth), x_shape, rows, cols)
-
-
-@kernel("DepthwiseConv2dNativeBackpropFilter")
-def depthwise_conv2d_native_backprop_filter(
-        input: np.ndarray, filter_sizes: np.ndarray, out_backprop: np.ndarray, *,
-        strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
-        data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
-    op = "DepthwiseConv2dNativeBackpropFilter"
-    _check_rank4(op, "input", input)
-    f_shape = _sizes(op, "filter_sizes", filter_sizes)
-    rows, cols = _depthwise_geometry(op, input.shape, f_shape, strides, padding, dilations,
-                                     explicit_paddings, data_format)
-    kh, kw, depth, mult = f_shape
-    _check_out_backprop(op, out_backprop, (input.shape[0], rows.out, cols.out, depth * mult))
-    windows = patches(pad_input(input, rows, cols), rows, cols).reshape(-1, kh * kw, depth)
-    dy = out_backprop.reshape(-1, depth, mult).transpose(1, 0, 2)           # [C, M, mult]
-    grad = np.matmul(windows.transpose(2, 1, 0), dy)                         # [C, KH*KW, mult]
-    return grad.transpose(1, 0, 2).reshape(f_shape)

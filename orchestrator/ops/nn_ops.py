@@ -285,12 +285,34 @@ def top_k_v2(input: np.ndarray, k: np.ndarray, *, sorted: bool = True,
     n = input.shape[-1]
     if n < k:
         raise InvalidArgumentError(f"{op}: input must have at least k columns: had {n}, needed {k}")
-    # Descending with ties to the lower index: a stable ascending sort of the reversed row,
-    # read backwards (works for unsigned ints too, where negating would wrap).
-    order = np.argsort(input[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
-    indices = (n - 1) - order
+    if 0 < k * 4 < n and not (input.dtype.kind == "f" and np.isnan(input).any()):
+        indices = _top_k_by_partition(input, k)
+    else:
+        indices = _descending_order(input)[..., :k]
     values = np.take_along_axis(input, indices, axis=-1)
     return values, indices.astype(numpy_dtype(index_type))
+
+
+def _descending_order(x: np.ndarray) -> np.ndarray:
+    """Indices sorting the last axis descending, ties to the lower index: a stable ascending
+    sort of the reversed row read backwards (no negation, which would wrap unsigned ints)."""
+    n = x.shape[-1]
+    return (n - 1) - np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1]
+
+
+def _top_k_by_partition(x: np.ndarray, k: int) -> np.ndarray:
+    """Top-k indices without sorting whole rows: everything above the k-th largest value, plus
+    the lowest-indexed elements equal to it, then those k sorted (O(n) + O(k log k) per row)."""
+    n = x.shape[-1]
+    rows = x.reshape(-1, n)
+    kth = np.partition(rows, n - k, axis=-1)[:, n - k:n - k + 1]
+    above = rows > kth
+    ties = rows == kth
+    room = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (ties & (np.cumsum(ties, axis=1) <= room))
+    picked = np.nonzero(chosen)[1].reshape(-1, k)           # ascending index within each row
+    order = _descending_order(np.take_along_axis(rows, picked, axis=1))
+    return np.take_along_axis(picked, order, axis=1).reshape(x.shape[:-1] + (k,))
 
 
 @kernel("InTopKV2")

@@ -2,8 +2,8 @@
 
 Each kernel loops over the window offsets (KH*KW numpy operations on output-sized arrays),
 never over elements. Max pooling ignores NaN (TF's ``max < value`` comparison never picks
-one) and its gradient goes to the *first* maximum of each window in row-major order, the
-element TF's argmax helper picks; windows that overlap accumulate. Average pooling with
+one) and its gradient goes to the element TF's argmax scan picks: the first maximum of the
+window in row-major order (a leading NaN sticks); windows that overlap accumulate. Average pooling with
 SAME padding divides by the number of real (unpadded) elements in each window.
 """
 from __future__ import annotations
@@ -86,23 +86,58 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     for _, i, j in _offsets(rows, cols):
         window = padded[window_slice(rows, cols, i, j)]
         out = window.copy() if out is None else combine(out, window, out=out)
+    if x.dtype.kind == "f":
+        # TF's reduction starts from the lowest finite value: an all -inf (or all NaN)
+        # window gives -FLT_MAX, not -inf.
+        np.fmax(out, np.finfo(x.dtype).min, out=out)
     return out
 
 
 def _argmax_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
-    """For every output, the offset index (i*KW + j) of its window's first maximum."""
+    """For every output, the offset index (i*KW + j) of the element TF's argmax picks."""
+    has_padding = bool(rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after)
+    if x.dtype.kind == "f":
+        simple = bool(np.isfinite(x).all())
+    else:
+        simple = not has_padding or x.size == 0 or x.min() > _lowest(x.dtype)
+    return _first_max_offsets(x, rows, cols) if simple else _tf_scan_offsets(x, rows, cols)
+
+
+def _first_max_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    """Offset of the first maximum per window, branch-free (masked numpy writes with random
+    masks are ~30x slower than arithmetic). Exact when no value can tie with the padding and
+    no NaN is present: then TF's scan picks the first maximum too."""
+    padded = pad_input(x, rows, cols, _lowest(x.dtype))
+    best = None
+    for _, i, j in _offsets(rows, cols):
+        window = padded[window_slice(rows, cols, i, j)]
+        best = window.copy() if best is None else np.maximum(best, window, out=best)
+    count = rows.kernel * cols.kernel
+    chosen = np.full(best.shape, count, np.int32)
+    candidate = np.empty(best.shape, np.int32)
+    for k, i, j in _offsets(rows, cols):
+        # k where this offset holds the maximum, k + count elsewhere; keep the smallest.
+        np.multiply(padded[window_slice(rows, cols, i, j)] != best, count, out=candidate)
+        candidate += k
+        np.minimum(chosen, candidate, out=chosen)
+    return chosen
+
+
+def _tf_scan_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    """TF's scan order literally: the first real element of a window is taken, a later one
+    replaces it only when strictly greater (so a leading NaN sticks, later NaNs never win)."""
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
     out_shape = _out_shape(x.shape, rows, cols)
     best = np.full(out_shape, _lowest(x.dtype), x.dtype)
     chosen = np.full(out_shape, -1, np.int32)
     for k, i, j in _offsets(rows, cols):
         window = padded[window_slice(rows, cols, i, j)]
-        better = (window > best) | (chosen < 0)      # TF: max < value, or nothing chosen yet
+        better = (window > best) | (chosen < 0)
         mask = _valid_mask(rows, cols, i, j)
         if mask is not None:
             better &= mask
         np.copyto(best, window, where=better)
-        chosen[better] = k
+        np.copyto(chosen, k, where=better)
     return chosen
 
 
@@ -120,20 +155,36 @@ def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: A
     if grad.size:
         chosen = _argmax_offsets(x, rows, cols)
         zero = grad.dtype.type(0)
+        # grad * (chosen == k) is branch-free but would spread a NaN/inf grad as NaN.
+        finite = bool(np.isfinite(grad).all()) if grad.dtype.kind == "f" else True
         for k, i, j in _offsets(rows, cols):
-            padded[window_slice(rows, cols, i, j)] += np.where(chosen == k, grad, zero)
+            hit = chosen == k
+            padded[window_slice(rows, cols, i, j)] += grad * hit if finite else np.where(hit, grad, zero)
     return padded[:, rows.pad_before:rows.pad_before + h, cols.pad_before:cols.pad_before + w, :]
 
 
-def _max_pool_grad_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+def _max_pool_grad_grad(op: str, x: np.ndarray, pooled: np.ndarray, grad: np.ndarray,
+                        rows: Axis, cols: Axis) -> np.ndarray:
+    """grad at the first window element (row-major) equal to the given pooled value; 0 when
+    none is (TF matches against orig_output here instead of rescanning as MaxPoolGrad does)."""
     _check_grad(op, grad, x.shape, "input")
-    out_shape = _out_shape(x.shape, rows, cols)
-    result = np.zeros(out_shape, grad.dtype)
-    if result.size:
-        chosen = _argmax_offsets(x, rows, cols)
-        padded = pad_input(grad, rows, cols)
-        for k, i, j in _offsets(rows, cols):
-            np.copyto(result, padded[window_slice(rows, cols, i, j)], where=chosen == k)
+    result = np.zeros(pooled.shape, grad.dtype)
+    if result.size == 0:
+        return result
+    count = rows.kernel * cols.kernel
+    chosen = np.full(pooled.shape, count, np.int32)
+    candidate = np.empty(pooled.shape, np.int32)
+    padded = pad_input(x, rows, cols, np.nan if x.dtype.kind == "f" else 0)
+    for k, i, j in _offsets(rows, cols):
+        np.multiply(padded[window_slice(rows, cols, i, j)] != pooled, count, out=candidate)
+        candidate += k
+        mask = _valid_mask(rows, cols, i, j)
+        if mask is not None and x.dtype.kind != "f":      # NaN padding never matches anyway
+            candidate[~np.broadcast_to(mask, candidate.shape)] = count
+        np.minimum(chosen, candidate, out=chosen)
+    padded_grad = pad_input(grad, rows, cols)
+    for k, i, j in _offsets(rows, cols):
+        np.copyto(result, padded_grad[window_slice(rows, cols, i, j)], where=chosen == k)
     return result
 
 
@@ -193,7 +244,7 @@ def max_pool_grad_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: np
     _check_input(op, orig_input)
     rows, cols = _geometry(op, orig_input.shape, ksize, strides, padding, data_format)
     _check_orig(op, orig_input, orig_output, rows, cols)
-    return _max_pool_grad_grad(op, orig_input, grad, rows, cols)
+    return _max_pool_grad_grad(op, orig_input, orig_output, grad, rows, cols)
 
 
 def _accumulator(dtype: np.dtype) -> np.dtype:

@@ -196,6 +196,10 @@ def top_k(c: Cases) -> None:
     c.run("top_k_f16", "TopKV2", {"input": c.normal((2, 6), np.float16), "k": np.int64(3)})
     c.run("top_k_inf", "TopKV2", {"input": np.array([1, -np.inf, np.inf, 0], np.float32),
                                   "k": np.int32(4)})
+    many_ties = c.rng.integers(0, 5, (3, 4, 50)).astype(np.float32)
+    c.run("top_k_long_rows_ties", "TopKV2", {"input": many_ties, "k": np.int32(7)})
+    c.run("top_k_long_rows_uint8", "TopKV2", {"input": many_ties[0].astype(np.uint8),
+                                              "k": np.int32(3)})
     c.run("top_k_k_too_big", "TopKV2", {"input": c.normal((2, 3)), "k": np.int32(4)})
     c.run("top_k_k_negative", "TopKV2", {"input": c.normal((2, 3)), "k": np.int32(-1)})
     c.run("top_k_scalar", "TopKV2", {"input": np.float32(1), "k": np.int32(1)})

@@ -156,6 +156,19 @@ def pool(c) -> None:
     c.run("max_pool_nan", "MaxPool",
           {"input": np.array([1, np.nan, 3, 2], np.float32).reshape(1, 2, 2, 1)},
           {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "VALID"})
+    valid2 = {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "VALID"}
+    nan_first = np.array([np.nan, 1, 3, 2, 5, np.nan, 3, 4, 0], np.float32).reshape(1, 3, 3, 1)
+    for pid, x_odd, pool_attrs in (("nan", nan_first, valid2),
+                                   ("neg_inf_same", np.full((1, 3, 3, 1), -np.inf, np.float32), attrs),
+                                   ("inf_grad", c.normal((1, 4, 4, 1)), valid2)):
+        outs = c.run(f"max_pool_{pid}_for_grad", "MaxPool", {"input": x_odd}, pool_attrs)
+        grad = c.normal(outs[0].shape)
+        if pid == "inf_grad":
+            grad.reshape(-1)[:2] = (np.inf, np.nan)
+        c.run(f"max_pool_grad_{pid}", "MaxPoolGrad",
+              {"orig_input": x_odd, "orig_output": outs[0], "grad": grad}, pool_attrs)
+        c.run(f"max_pool_grad_grad_{pid}", "MaxPoolGradGrad",
+              {"orig_input": x_odd, "orig_output": outs[0], "grad": c.normal(x_odd.shape)}, pool_attrs)
     c.run("max_pool_nchw_rejected", "MaxPool", {"input": x}, {**attrs, "data_format": "NCHW"})
     c.run("avg_pool_nchw_rejected", "AvgPool", {"value": x}, {**attrs, "data_format": "NCHW"})
     c.run("max_pool_depth_and_space", "MaxPool", {"input": x},
@@ -216,6 +229,14 @@ def batch_norm(c) -> None:
     c.run("fbn_v2_f16_infer", "FusedBatchNormV2",
           {"x": x16, "scale": scale, "offset": offset, "mean": mean, "variance": var},
           {"is_training": False}, unspecified_outputs=[3, 4], **tol16)
+    x5 = c.normal((2, 3, 2, 2, 4))
+    outs = c.run("fbn_v3_5d_train", "FusedBatchNormV3",
+                 {"x": x5, "scale": scale[:4], "offset": offset[:4], "mean": mean[:4],
+                  "variance": var[:4]}, {"is_training": True, "data_format": "NDHWC"})
+    c.run("fbn_v3_grad_5d_train", "FusedBatchNormGradV3",
+          {"y_backprop": c.normal(x5.shape), "x": x5, "scale": scale[:4], "reserve_space_1": outs[3],
+           "reserve_space_2": outs[4], "reserve_space_3": outs[5]},
+          {"is_training": True, "data_format": "NDHWC"})
     x2 = c.normal((6, 3))
     c.run("fbn_v3_rank2_rejected", "FusedBatchNormV3",
           {"x": x2, "scale": scale[:3], "offset": offset[:3], "mean": mean[:3], "variance": var[:3]},

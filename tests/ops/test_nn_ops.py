@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
-from orchestrator.ops import conv_ops, nn_ops, norm_ops, pool_ops
+from orchestrator.ops import conv_ops, depthwise_ops, nn_ops, norm_ops, pool_ops
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
@@ -74,7 +74,7 @@ def test_nn_op_table(case):
             np.testing.assert_array_equal(g, e, err_msg=f"output {slot}")
 
 
-OUR_MODULES = {m.__name__ for m in (nn_ops, conv_ops, pool_ops, norm_ops)}
+OUR_MODULES = {m.__name__ for m in (nn_ops, conv_ops, depthwise_ops, pool_ops, norm_ops)}
 
 
 def test_every_nn_kernel_is_in_the_table():
@@ -100,3 +100,14 @@ def test_float32_stays_float32_with_python_float_attrs():
     x = np.linspace(-3, 3, 7, dtype=np.float32)
     for op, attrs in (("LeakyRelu", {"alpha": 0.3}), ("Elu", {}), ("Selu", {}), ("Softplus", {})):
         assert get_kernel(op).fn(x, **attrs).dtype == np.float32, op
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.uint8, np.float16])
+def test_top_k_partition_path_matches_a_full_stable_sort(dtype):
+    # Rows much longer than k take the partition path; many ties straddle the k-th value.
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 6, (5, 7, 40)).astype(dtype)
+    values, indices = get_kernel("TopKV2").fn(x, np.int32(6))
+    order = np.argsort(-x.astype(np.float64), axis=-1, kind="stable")[..., :6]
+    np.testing.assert_array_equal(indices, order)
+    np.testing.assert_array_equal(values, np.take_along_axis(x, order, axis=-1))
