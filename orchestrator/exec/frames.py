@@ -40,8 +40,9 @@ _KINDS = {"Enter": _ENTER, "RefEnter": _ENTER, "Exit": _EXIT, "RefExit": _EXIT,
 
 class _Node:
     __slots__ = ("index", "op", "kind", "fn", "kwargs", "deref", "multi", "nout", "num_inputs",
-                 "feeds", "num_data", "num_control", "out_edges", "control_out", "frame_name",
-                 "is_constant", "const_value", "fetch_slots", "is_target")
+                 "feeds", "num_data", "num_control", "out_edges", "edges", "control_out", "frame_name",
+                 "is_constant", "const_outputs", "dead_outputs", "fetch_slots", "is_target", "simple", "waits",
+                 "template", "elided")
 
     def __init__(self, index: int, call: NodeCall):
         self.index = index
@@ -57,18 +58,32 @@ class _Node:
         self.num_data = 0                               # inputs that arrive through edges
         self.num_control = 0
         self.out_edges: list[list[tuple[_Node, int]]] = [[] for _ in call.outputs]
+        self.edges: tuple = ()                          # (output index, edges) of used outputs
         self.control_out: list[_Node] = []
         attrs = call.node.attrs
         self.frame_name = attrs.get("frame_name", b"") if self.kind == _ENTER else b""
         self.is_constant = bool(attrs.get("is_constant", False)) if self.kind == _ENTER else False
-        self.const_value: Any = None
+        self.const_outputs: tuple | None = None
+        self.dead_outputs = (DEAD,) * self.nout
         self.fetch_slots: list[tuple[int, int]] = []    # (output index, fetch position)
         self.is_target = False
+        self.simple = False     # fires on its one and only input: no pending record needed
+        self.waits = 0          # inputs and control inputs that arrive through edges
+        self.elided = False     # a constant baked into its consumers (never fires)
+        self.template: list = []
+
+    def finish(self) -> None:
+        self.edges = tuple((i, tuple(e)) for i, e in enumerate(self.out_edges) if e)
+        # (a baked constant input also disqualifies: the simple path builds values from scratch)
+        self.simple = (self.kind != _MERGE and not self.feeds and self.num_data + self.num_control == 1
+                       and self.num_inputs == self.num_data)
+        self.waits = self.num_data + self.num_control
+        self.template = [DEAD if self.kind == _MERGE else None] * self.num_inputs
 
 
 class _Frame:
     __slots__ = ("name", "parent", "parent_iter", "depth", "constants", "max_iter", "dead_exits",
-                 "live_exits", "children")
+                 "live_exits", "children", "pending")
 
     def __init__(self, name: bytes, parent: _Frame | None, parent_iter: int):
         self.name = name
@@ -80,20 +95,14 @@ class _Frame:
         self.dead_exits: set[_Node] = set()
         self.live_exits: set[_Node] = set()
         self.children: dict[tuple[int, bytes], _Frame] = {}
+        self.pending: dict[int, list] = {}     # iteration * node count + node index -> record
 
 
-class _Pending:
-    __slots__ = ("values", "remaining", "dead", "dead_data", "live", "fired")
-
-    def __init__(self, node: _Node, feed_values: Sequence[Any]):
-        self.values: list[Any] = [DEAD] * node.num_inputs if node.kind == _MERGE else [None] * node.num_inputs
-        for position, feed_index in node.feeds:
-            self.values[position] = feed_values[feed_index]
-        self.remaining = node.num_control if node.kind == _MERGE else node.num_data + node.num_control
-        self.dead = False
-        self.dead_data = 0
-        self.live = bool(node.feeds) if node.kind == _MERGE else False
-        self.fired = False
+def _initial_values(node: _Node, feed_values: Sequence[Any]) -> list:
+    values = node.template[:]
+    for position, feed_index in node.feeds:
+        values[position] = feed_values[feed_index]
+    return values
 
 
 class DynamicSchedule:
@@ -116,7 +125,7 @@ class DynamicSchedule:
                 by_op[control].control_out.append(node)
                 node.num_control += 1
             if call.fold:
-                node.const_value = call.fn(**call.kwargs)
+                node.const_outputs = (call.fn(**call.kwargs),)
         self.fetch_count = len(fetch_tensors)
         self.copy_fetches = tuple(copy_fetches)
         self.fetch_from_feed: list[tuple[int, int]] = []
@@ -128,8 +137,43 @@ class DynamicSchedule:
         for op in target_ops:
             by_op[op].is_target = True
         self.targets = [by_op[op] for op in target_ops]
-        self.sources = [n for n in self.nodes if n.num_data == 0 and n.num_control == 0]
+        constant_inputs = self._elide_constants(ops, by_op)
+        for node in self.nodes:
+            node.finish()
+            for position, value in constant_inputs.get(node.index, ()):
+                node.template[position] = value
+        self.sources = [n for n in self.nodes if n.num_data == 0 and n.num_control == 0 and not n.elided]
         self.num_ops = len(self.nodes)
+
+    def _elide_constants(self, ops: Sequence[Any], by_op: dict) -> dict[int, list[tuple[int, Any]]]:
+        """Constants baked into their consumers' input templates instead of firing.
+
+        A folded Const inside a loop body still fires once per iteration (it hangs off
+        the loop's pivot by a control edge). When each consumer is an ordinary node that
+        also has an input from a non-constant producer, that input already carries the
+        frame, iteration and deadness, so the Const need not run: its value is placed in
+        the consumer's input template and the consumer waits for one input fewer.
+        """
+        def from_live_producer(op: Any) -> bool:
+            return any(not t.op.type == "Const" and t.op in by_op and by_op[t.op].const_outputs is None
+                       for t in op.inputs)
+        baked: dict[int, list[tuple[int, Any]]] = {}
+        for op, node in zip(ops, self.nodes):
+            if (node.const_outputs is None or node.control_out or node.fetch_slots or node.is_target
+                    or node.feeds):
+                continue
+            consumers = node.out_edges[0]
+            if not all(dst.kind == _NORMAL and from_live_producer(dst.op) for dst, _ in consumers):
+                continue
+            for dst, position in consumers:
+                baked.setdefault(dst.index, []).append((position, node.const_outputs[0]))
+                dst.num_data -= 1
+            node.out_edges[0] = []
+            node.elided = True
+            for control in op.control_inputs:
+                producer = by_op[control]
+                producer.control_out.remove(node)
+        return baked
 
     # ------------------------------------------------------------------ running
     def run(self, feed_values: Sequence[Any]) -> list[Any]:
@@ -137,68 +181,99 @@ class DynamicSchedule:
 
 
 class _Run:
+    """One execution. Pending records are lists: ``[remaining, values, dead]`` for a node,
+    ``[remaining_controls, values, dead_data_inputs, live, fired]`` for a Merge."""
+
     def __init__(self, schedule: DynamicSchedule, feed_values: Sequence[Any]):
         self.schedule = schedule
         self.feed_values = feed_values
         self.root = _Frame(b"", None, 0)
         self.frames = [self.root]
-        self.pending: dict[tuple[int, _Frame, int], _Pending] = {}
+        self.stride = len(schedule.nodes)
         self.ready: deque = deque()
         self.fetched: list[Any] = [DEAD] * schedule.fetch_count
         self.have = [False] * schedule.fetch_count
         self.targets_done: set[int] = set()
 
     def execute(self) -> list[Any]:
+        ready = self.ready
+        popleft, append = ready.popleft, ready.append
+        root, arrive, stride = self.root, self._arrive, self.stride
         for node in self.schedule.sources:
-            self.ready.append((node, self.root, 0, _Pending(node, self.feed_values)))
+            append((node, root, 0, _initial_values(node, self.feed_values), False))
         while True:
-            while self.ready:
-                node, frame, it, record = self.ready.popleft()
-                try:
-                    self._fire(node, frame, it, record)
-                except Exception as exc:  # noqa: BLE001 - re-raised with the node named
-                    error = node_error(node.op, exc)
-                    if error is exc:
-                        raise
-                    raise error from exc
+            while ready:
+                node, frame, it, values, dead = popleft()
+                if dead:
+                    if node.kind == _TRIGGER:
+                        dead = False    # ControlTrigger fires even on dead inputs
+                    outputs = node.dead_outputs
+                elif node.const_outputs is not None:
+                    outputs = node.const_outputs
+                else:
+                    try:
+                        if node.deref:
+                            for position in node.deref:
+                                if isinstance(values[position], Ref):
+                                    values[position] = values[position].get()
+                        result = node.fn(*values, **node.kwargs)
+                        if node.multi:
+                            outputs = result
+                            if len(outputs) != node.nout:
+                                raise InvalidArgumentError(f"kernel returned {len(outputs)} outputs, "
+                                                           f"the op has {node.nout}")
+                        else:
+                            outputs = (result,) if node.nout else ()
+                    except Exception as exc:  # noqa: BLE001 - re-raised with the node named
+                        error = node_error(node.op, exc)
+                        if error is exc:
+                            raise
+                        raise error from exc
+                if frame is root and (node.fetch_slots or node.is_target):
+                    self._record(node, outputs, dead)
+                if node.kind >= _ENTER and node.kind <= _NEXT:
+                    self._move(node, frame, it, outputs, dead)
+                    continue
+                base = it * stride
+                pending = frame.pending
+                for output_index, edges in node.edges:
+                    value = outputs[output_index]
+                    value_dead = value is DEAD
+                    for dst, position in edges:
+                        if dst.simple:
+                            append((dst, frame, it, [value], value_dead))
+                        elif dst.kind == _MERGE or dst.feeds:
+                            arrive(dst, frame, it, position, value, value_dead)
+                        else:    # inlined _arrive for the common case
+                            key = base + dst.index
+                            record = pending.get(key)
+                            if record is None:
+                                record = pending[key] = [dst.waits, dst.template[:], False]
+                            record[1][position] = value
+                            if value_dead:
+                                record[2] = True
+                            record[0] -= 1
+                            if not record[0]:
+                                del pending[key]
+                                append((dst, frame, it, record[1], record[2]))
+                for dst in node.control_out:
+                    if dst.simple:
+                        append((dst, frame, it, [], dead))
+                    else:
+                        arrive(dst, frame, it, -1, None, dead)
             if not self._release_dead_exits():
                 break
         return self._results()
 
-    def _fire(self, node: _Node, frame: _Frame, it: int, record: _Pending) -> None:
-        kind = node.kind
-        values = record.values
-        dead = record.dead and kind not in (_MERGE, _TRIGGER)
-        if kind == _MERGE:
-            dead = not record.live
-        if dead:
-            outputs: Sequence[Any] = [DEAD] * node.nout
-        elif node.const_value is not None:
-            outputs = (node.const_value,)
-        else:
-            if node.deref:
-                values = list(values)
-                for position in node.deref:
-                    if isinstance(values[position], Ref):
-                        values[position] = values[position].get()
-            result = node.fn(*values, **node.kwargs)
-            if node.multi:
-                outputs = result
-                if len(outputs) != node.nout:
-                    raise InvalidArgumentError(f"kernel returned {len(outputs)} outputs, the op has {node.nout}")
-            else:
-                outputs = (result,) if node.nout else ()
-        if frame is self.root:
-            for output_index, position in node.fetch_slots:
-                self.fetched[position] = outputs[output_index]
-                self.have[position] = True
-            if node.is_target and not dead:
-                self.targets_done.add(node.index)
-        if kind == _MERGE:
-            record.values = None   # the record may stay (fired) until its last input arrives
-        self._propagate(node, frame, it, outputs, dead)
+    def _record(self, node: _Node, outputs: Sequence[Any], dead: bool) -> None:
+        for output_index, position in node.fetch_slots:
+            self.fetched[position] = outputs[output_index]
+            self.have[position] = True
+        if node.is_target and not dead:
+            self.targets_done.add(node.index)
 
-    def _propagate(self, node: _Node, frame: _Frame, it: int, outputs: Sequence[Any], dead: bool) -> None:
+    def _move(self, node: _Node, frame: _Frame, it: int, outputs: Sequence[Any], dead: bool) -> None:
+        """Enter/Exit/NextIteration: deliver into the child frame, the parent, the next iteration."""
         kind = node.kind
         if kind == _ENTER:
             child = self._child_frame(frame, it, node.frame_name)
@@ -214,7 +289,7 @@ class _Run:
             else:
                 frame.live_exits.add(node)
                 self._send(node, frame.parent, frame.parent_iter, outputs, False)
-        elif kind == _NEXT:
+        else:
             if outputs[0] is DEAD:
                 return    # the loop ends here: deadness does not flow into the next iteration
             next_it = it + 1
@@ -223,8 +298,6 @@ class _Run:
                 for enter, value in frame.constants:
                     self._send(enter, frame, next_it, (value,), value is DEAD)
             self._send(node, frame, next_it, outputs, False)
-        else:
-            self._send(node, frame, it, outputs, dead)
 
     def _child_frame(self, frame: _Frame, it: int, name: bytes) -> _Frame:
         key = (it, name)
@@ -235,47 +308,57 @@ class _Run:
         return child
 
     def _send(self, node: _Node, frame: _Frame, it: int, outputs: Sequence[Any], dead: bool) -> None:
-        for output_index, edges in enumerate(node.out_edges):
-            if not edges:
-                continue
+        append, arrive = self.ready.append, self._arrive
+        for output_index, edges in node.edges:
             value = outputs[output_index]
+            value_dead = value is DEAD
             for dst, position in edges:
-                self._arrive(dst, frame, it, position, value, value is DEAD)
+                if dst.simple:
+                    append((dst, frame, it, [value], value_dead))
+                else:
+                    arrive(dst, frame, it, position, value, value_dead)
         for dst in node.control_out:
-            self._arrive(dst, frame, it, -1, None, dead)
+            if dst.simple:
+                append((dst, frame, it, [], dead))
+            else:
+                arrive(dst, frame, it, -1, None, dead)
 
     def _arrive(self, dst: _Node, frame: _Frame, it: int, position: int, value: Any, dead: bool) -> None:
-        key = (dst.index, frame, it)
-        record = self.pending.get(key)
-        if record is None:
-            record = self.pending[key] = _Pending(dst, self.feed_values)
-        elif record.fired:
-            return    # a Merge that already fired in this iteration ignores later inputs
+        key = it * self.stride + dst.index
+        pending = frame.pending
+        record = pending.get(key)
         if dst.kind == _MERGE:
+            if record is None:
+                record = pending[key] = [dst.num_control, _initial_values(dst, self.feed_values), 0,
+                                              bool(dst.feeds), False]
+            elif record[4]:
+                return    # a Merge that already fired in this iteration ignores later inputs
             if position < 0:
-                record.remaining -= 1
+                record[0] -= 1
             elif dead:
-                record.dead_data += 1
+                record[2] += 1
             else:
-                if not record.live:
-                    record.values[position] = value
-                record.live = True
-            all_dead = record.dead_data == dst.num_data and not dst.feeds
-            if record.remaining == 0 and (record.live or all_dead):
-                record.fired = True
-                record_done = record.dead_data + (1 if record.live else 0) >= dst.num_data
-                if record_done:
-                    del self.pending[key]
-                self.ready.append((dst, frame, it, record))
+                if not record[3]:
+                    record[1][position] = value
+                record[3] = True
+            live = record[3]
+            if record[0] == 0 and (live or (record[2] == dst.num_data and not dst.feeds)):
+                record[4] = True
+                if record[2] + live >= dst.num_data:
+                    del pending[key]
+                self.ready.append((dst, frame, it, record[1], not live))
+                record[1] = None
             return
+        if record is None:
+            record = pending[key] = [dst.waits, _initial_values(dst, self.feed_values), False]
         if position >= 0:
-            record.values[position] = value
+            record[1][position] = value
         if dead:
-            record.dead = True
-        record.remaining -= 1
-        if record.remaining == 0:
-            del self.pending[key]
-            self.ready.append((dst, frame, it, record))
+            record[2] = True
+        record[0] -= 1
+        if record[0] == 0:
+            del pending[key]
+            self.ready.append((dst, frame, it, record[1], record[2]))
 
     def _release_dead_exits(self) -> bool:
         """At quiescence, deliver DEAD for exits of the deepest frame that never produced a value."""
