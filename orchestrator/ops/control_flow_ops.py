@@ -86,6 +86,9 @@ def loop_cond(pred: Any) -> Any:
 @kernel("Switch", multi=True)
 def switch(data: Any, pred: Any) -> tuple[Any, Any]:
     """(output_false, output_true): ``data`` on the side ``pred`` selects, DEAD on the other."""
+    if np.ndim(pred) != 0:   # TF's Switch takes only a 0-d predicate (LoopCond passes anything)
+        raise InvalidArgumentError(f"Switch: The second input must be a scalar, but it has shape "
+                                   f"[{','.join(map(str, np.shape(pred)))}]")
     return (DEAD, data) if is_true(pred) else (data, DEAD)
 
 
