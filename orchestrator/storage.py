@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import fsspec
+import numpy as np
 
 from orchestrator.errors import NotFoundError, OrchestratorError
 
@@ -78,7 +79,7 @@ def write_chunks(url: str, chunks: Iterable[Buffer], **storage_options: Any) -> 
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             for chunk in chunks:
-                view = memoryview(chunk).cast("B")
+                view = byte_view(chunk)
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
@@ -87,7 +88,21 @@ def write_chunks(url: str, chunks: Iterable[Buffer], **storage_options: Any) -> 
         return
     # Object stores: one PUT of the whole body (all-or-nothing visibility, which the
     # commit protocol relies on); their clients buffer the body in memory anyway.
-    fs.pipe_file(path, b"".join(memoryview(chunk).cast("B") for chunk in chunks))
+    fs.pipe_file(path, b"".join(byte_view(chunk) for chunk in chunks))
+
+
+def byte_view(buffer: Buffer) -> memoryview:
+    """A flat unsigned-byte view of any contiguous buffer, without copying.
+
+    numpy arrays go through ``view(uint8)``: memoryview cannot export custom dtypes such
+    as bfloat16, nor cast arrays with a zero-length dimension.
+    """
+    if isinstance(buffer, np.ndarray):
+        if not buffer.flags.c_contiguous:
+            raise ValueError("byte_view needs a C-contiguous array")
+        return memoryview(buffer.reshape(-1).view(np.uint8))
+    view = memoryview(buffer)
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
@@ -130,8 +145,7 @@ class RangeFile:
         Fewer bytes than the buffers hold means the file ended first (the caller names
         what was truncated).
         """
-        views = [memoryview(b).cast("B") for b in buffers]
-        views = [v for v in views if v.nbytes]
+        views = [v for v in (byte_view(b) for b in buffers) if v.nbytes]
         if self._fd is None:
             return self._read_remote(offset, views)
         total = 0

@@ -207,9 +207,8 @@ def read_entries(index: Index, keys: Iterable[bytes] | None = None, readers: int
                  max_range_bytes: int = plan.DEFAULT_MAX_RANGE_BYTES,
                  coalesce_gap: int = plan.DEFAULT_COALESCE_GAP, **storage_options: Any) -> dict[bytes, np.ndarray]:
     """Stored entries (index key -> array) for ``keys``; a partitioned name yields its slice entries."""
-    items = plan.stored_items(index, keys)
-    work = plan.plan_items(items, readers, max_range_bytes, coalesce_gap)
-    return read.read_work_lists(work, items, threads, verify, **storage_options)
+    return read.read_items(plan.stored_items(index, keys), readers, threads, verify, max_range_bytes, coalesce_gap,
+                           **storage_options)
 
 
 def full_tensor(index: Index, name: str, stored: Mapping[bytes, np.ndarray]) -> np.ndarray:

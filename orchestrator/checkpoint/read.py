@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from orchestrator import storage
-from orchestrator.checkpoint import table, tensor_codec
+from orchestrator.checkpoint import plan, table, tensor_codec
 from orchestrator.checkpoint.plan import ReadRange, StoredItem
 from orchestrator.dtypes import DType
 from orchestrator.errors import DataLossError, NotFoundError
@@ -32,6 +32,18 @@ DEFAULT_THREADS = 4
 
 def _where(key: bytes, path: str) -> str:
     return f"tensor {table.describe_key(key)} in {path}"
+
+
+def validate(items: Iterable[StoredItem], file_sizes: Mapping[str, int]) -> None:
+    """Entry sizes agree with shapes and lie inside their files (checked before planning or allocating)."""
+    for item in items:
+        where = _where(item.key, item.file)
+        if item.entry.dtype != DType.STRING:
+            tensor_codec.check_numeric_size(item.entry, where)
+        file_size = file_sizes[item.file]
+        if item.offset + item.size > file_size:
+            raise DataLossError(f"{where}: needs bytes {item.offset}..{item.offset + item.size} but the file "
+                                f"has only {file_size} bytes (truncated, or a corrupt index)")
 
 
 class Destinations:
@@ -47,14 +59,7 @@ class Destinations:
         self._items: dict[bytes, StoredItem] = {}
         for item in items:
             self._items.setdefault(item.key, item)
-        for item in self._items.values():
-            where = _where(item.key, item.file)
-            if item.entry.dtype != DType.STRING:
-                tensor_codec.check_numeric_size(item.entry, where)
-            file_size = file_sizes[item.file]
-            if item.offset + item.size > file_size:
-                raise DataLossError(f"{where}: needs bytes {item.offset}..{item.offset + item.size} but the file "
-                                    f"has only {file_size} bytes (truncated, or a corrupt index)")
+        validate(self._items.values(), file_sizes)
         self._arrays: dict[bytes, np.ndarray] = {}
         self._bytes: dict[bytes, np.ndarray] = {}
         for key, item in self._items.items():
@@ -184,19 +189,39 @@ def read_work_lists(work_lists: Sequence[Sequence[ReadRange]], items: Iterable[S
                     **storage_options: Any) -> dict[bytes, np.ndarray]:
     """Execute several readers' lists in this process (one thread per reader, ``threads`` in total)."""
     items = list(items)
+    with _open_files(items, **storage_options) as file_set:
+        return _execute_all(work_lists, items, file_set, threads, verify)
+
+
+def read_items(items: Iterable[StoredItem], readers: int = 1, threads: int = DEFAULT_THREADS,
+               verify: bool = True, max_range_bytes: int = plan.DEFAULT_MAX_RANGE_BYTES,
+               coalesce_gap: int = plan.DEFAULT_COALESCE_GAP, **storage_options: Any) -> dict[bytes, np.ndarray]:
+    """Validate ``items`` against their files, plan them for ``readers`` readers and read them all."""
+    items = list(items)
+    with _open_files(items, **storage_options) as file_set:
+        validate(items, file_set.sizes())          # before planning: a corrupt size must not become chunks
+        work = plan.plan_items(items, readers, max_range_bytes, coalesce_gap)
+        return _execute_all(work, items, file_set, threads, verify)
+
+
+def _open_files(items: Sequence[StoredItem], **storage_options: Any) -> FileSet:
     tensor_of = {item.file: item.key for item in items}
-    with FileSet([item.file for item in items], tensor_of, **storage_options) as file_set:
-        destinations = Destinations(items, file_set.sizes(), verify)
-        destinations.finish_empty()
-        lists = [w for w in work_lists if w]
-        if len(lists) <= 1:
-            for work in lists:
-                execute(work, file_set, destinations, threads)
-        else:
-            per_reader = max(1, threads // len(lists))
-            with ThreadPoolExecutor(max_workers=len(lists)) as pool:
-                for future in [pool.submit(execute, w, file_set, destinations, per_reader) for w in lists]:
-                    future.result()
+    return FileSet([item.file for item in items], tensor_of, **storage_options)
+
+
+def _execute_all(work_lists: Sequence[Sequence[ReadRange]], items: Sequence[StoredItem], file_set: FileSet,
+                 threads: int, verify: bool) -> dict[bytes, np.ndarray]:
+    destinations = Destinations(items, file_set.sizes(), verify)
+    destinations.finish_empty()
+    lists = [w for w in work_lists if w]
+    if len(lists) <= 1:
+        for work in lists:
+            execute(work, file_set, destinations, threads)
+    else:
+        per_reader = max(1, threads // len(lists))
+        with ThreadPoolExecutor(max_workers=len(lists)) as pool:
+            for future in [pool.submit(execute, w, file_set, destinations, per_reader) for w in lists]:
+                future.result()
     missing = destinations.incomplete()
     if missing:
         raise DataLossError(f"restore plan left {len(missing)} tensor(s) incomplete, e.g. "
@@ -212,5 +237,5 @@ def read_work_list(work: Sequence[ReadRange], threads: int = DEFAULT_THREADS, ve
     return read_work_lists([work], items.values(), threads, verify, **storage_options)
 
 
-__all__ = ["DEFAULT_THREADS", "Destinations", "FileSet", "execute", "read_range", "read_work_list",
-           "read_work_lists"]
+__all__ = ["DEFAULT_THREADS", "Destinations", "FileSet", "execute", "read_items", "read_range", "read_work_list",
+           "read_work_lists", "validate"]
