@@ -15,7 +15,8 @@ FAMILIES = [
     "join_ops",          # Concat, Pack/Unpack, Split, Tile, Pad, MirrorPad, Transpose, Reverse
     "slicing_ops",       # Slice, StridedSlice, StridedSliceGrad
     "index_ops",         # Gather*, ScatterNd, TensorScatter*, OneHot, Where, band/diag
-    "partition_ops",     # Unique*, DynamicPartition, DynamicStitch
+    "partition_ops",     # Unique*, ListDiff, DynamicPartition, DynamicStitch
+    "space_ops",         # SpaceToBatchND, BatchToSpaceND, SpaceToDepth, DepthToSpace, ReverseSequence
     "nn_ops",            # activations, bias, softmax + losses, L2Loss, top-k
     "conv_ops",          # Conv2D and its backprops (im2col + matmul)
     "depthwise_ops",     # DepthwiseConv2dNative and its backprops

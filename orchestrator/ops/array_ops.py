@@ -1,5 +1,5 @@
 """Sources and pass-through kernels: Const, Placeholder, Identity and friends, checks
-(CheckNumerics, EnsureShape, Assert).
+(CheckNumerics, EnsureShape, Assert) and tf.Print.
 
 Pass-through ops return their input object itself, as TF forwards the buffer: a
 consumer of ``Identity(ref_variable)`` sees later in-place updates, like in TF.
@@ -10,6 +10,8 @@ The shape, joining, slicing and indexing kernels of the array family live in
 """
 from __future__ import annotations
 
+import sys
+import weakref
 from typing import Any
 
 import numpy as np
@@ -227,3 +229,25 @@ def _c_escape(raw: bytes) -> str:
         else:
             out.append(b)
     return out.decode("utf-8", errors="replace")
+
+
+# ---------------------------------------------------------------------------- Print
+
+_PRINT_COUNTS: "weakref.WeakKeyDictionary[Any, dict[str, int]]" = weakref.WeakKeyDictionary()
+
+
+@kernel("Print", needs_ctx=True, stateful=True)
+def print_(x: Any, *data: Any, ctx: KernelContext | None = None, message: bytes = b"",
+           first_n: int = -1, summarize: int = 3) -> Any:
+    """tf.Print (v1): forwards ``x`` and writes ``message[<data 0>][<data 1>]...`` to stderr,
+    only on the first ``first_n`` runs of the op in a session when ``first_n >= 0``."""
+    if first_n >= 0 and ctx is not None:
+        counts = _PRINT_COUNTS.setdefault(ctx.state, {})
+        seen = counts.get(ctx.op_name, 0)
+        if seen >= first_n:
+            return x
+        counts[ctx.op_name] = seen + 1
+    line = message.decode(errors="replace") + "".join(
+        f"[{summarize_value(np.asarray(d), summarize)}]" for d in data)
+    print(line, file=sys.stderr, flush=True)
+    return x

@@ -1,5 +1,5 @@
 """Joining, splitting and rearranging kernels: Concat(V2), ConcatOffset, Pack, Unpack,
-Split(V), Tile, Pad(V2), MirrorPad(Grad), Transpose, InvertPermutation, ReverseV2.
+Split(V), Tile, Pad(V2), MirrorPad(Grad), Transpose, InvertPermutation, ReverseV2, Reverse.
 
 Kernels that TF implements as a fresh buffer return a fresh array here too (not a
 numpy view), so an in-place update of a ref variable later in the step cannot show
@@ -331,3 +331,18 @@ def reverse_v2(x: np.ndarray, axis: Any) -> np.ndarray:
     if not seen:
         return x
     return np.flip(x, axis=tuple(seen)).copy()
+
+
+@kernel("Reverse")
+def reverse_v1(x: np.ndarray, dims: Any) -> np.ndarray:
+    """The v1 form: one bool per dimension says whether to reverse it."""
+    x = np.asarray(x)
+    flags = np.asarray(dims)
+    if flags.ndim != 1 or flags.dtype != np.bool_:
+        raise InvalidArgumentError(f"Reverse: 'dims' must be a 1-D bool tensor, found "
+                                   f"{flags.dtype} of shape {shape_str(flags.shape)}")
+    if flags.size != x.ndim:
+        raise InvalidArgumentError(f"Reverse: 'dims' must have the same number of values as 'input' "
+                                   f"has dimensions. 'input' has {x.ndim}'dims' has {flags.size} values")
+    axes = tuple(int(a) for a in np.flatnonzero(flags))
+    return np.flip(x, axis=axes).copy() if axes else x

@@ -1,5 +1,5 @@
-"""Kernels that group or regroup elements: Unique, UniqueWithCounts, DynamicPartition,
-DynamicStitch and ParallelDynamicStitch.
+"""Kernels that group or regroup elements: Unique, UniqueWithCounts, ListDiff,
+DynamicPartition, DynamicStitch and ParallelDynamicStitch.
 
 All are vectorised with sorts instead of TF's hash maps and loops, and then put back
 into TF's order: Unique lists values in order of first occurrence; DynamicPartition
@@ -48,6 +48,19 @@ def unique_with_counts(x: np.ndarray, *, out_idx: DType = DType.INT32
     x = np.asarray(x)
     first, idx, counts = _unique_first_order("UniqueWithCounts", x)
     return x[first], idx.astype(out_idx.numpy), counts.astype(out_idx.numpy)
+
+
+@kernel("ListDiff", multi=True)
+def list_diff(x: np.ndarray, y: np.ndarray, *, out_idx: DType = DType.INT32
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """tf.compat.v1.setdiff1d: the elements of ``x`` not in ``y`` (in order, duplicates kept)
+    and their positions in ``x``."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 1 or y.ndim != 1:
+        raise InvalidArgumentError(f"ListDiff: x and y must be vectors, found shapes "
+                                   f"{shape_str(x.shape)} and {shape_str(y.shape)}")
+    keep = np.flatnonzero(~np.isin(x, y))
+    return x[keep], keep.astype(out_idx.numpy)
 
 
 # ---------------------------------------------------------------- partition/stitch

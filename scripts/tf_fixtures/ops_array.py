@@ -558,6 +558,72 @@ def partition_cases(c: Cases) -> None:
            ("data", [np.array([1.0, 5.0], np.float32), np.array([2.0], np.float32)])])
 
 
+def space_cases(c: Cases) -> None:
+    import tensorflow as tf
+    img = np.arange(2 * 4 * 6 * 3, dtype=np.float32).reshape(2, 4, 6, 3)
+    c.add("space_to_batch_nd", "SpaceToBatchND",
+          [("input", img), ("block_shape", np.array([2, 3], np.int32)),
+           ("paddings", np.array([[0, 0], [0, 0]], np.int32))])
+    c.add("space_to_batch_nd_padded_i64", "SpaceToBatchND",
+          [("input", img[..., :1]), ("block_shape", np.array([2, 4], np.int64)),
+           ("paddings", np.array([[1, 1], [1, 1]], np.int64))])
+    c.add("space_to_batch_nd_1d", "SpaceToBatchND",
+          [("input", _i32(2, 5, 2)), ("block_shape", np.array([3], np.int32)),
+           ("paddings", np.array([[1, 0]], np.int32))])
+    c.add("space_to_batch_nd_not_divisible", "SpaceToBatchND",
+          [("input", img), ("block_shape", np.array([3, 3], np.int32)),
+           ("paddings", np.array([[0, 0], [0, 0]], np.int32))])
+    c.add("batch_to_space_nd", "BatchToSpaceND",
+          [("input", np.arange(12 * 2 * 2, dtype=np.float32).reshape(12, 2, 2, 1)),
+           ("block_shape", np.array([2, 3], np.int32)), ("crops", np.array([[0, 0], [0, 0]], np.int32))])
+    c.add("batch_to_space_nd_cropped", "BatchToSpaceND",
+          [("input", _f32(8, 3, 2, 2)), ("block_shape", np.array([2, 2], np.int64)),
+           ("crops", np.array([[1, 0], [0, 1]], np.int64))])
+    c.add("batch_to_space_nd_bad_batch", "BatchToSpaceND",
+          [("input", _f32(3, 2, 2, 1)), ("block_shape", np.array([2, 2], np.int32)),
+           ("crops", np.array([[0, 0], [0, 0]], np.int32))])
+    c.add("space_to_depth", "SpaceToDepth", [("input", img)], {"block_size": 2})
+    c.add("space_to_depth_bad", "SpaceToDepth", [("input", img)], {"block_size": 4})
+    c.add("depth_to_space", "DepthToSpace", [("input", _f32(2, 2, 3, 8))], {"block_size": 2})
+    c.add("depth_to_space_bad", "DepthToSpace", [("input", _f32(2, 2, 3, 6))], {"block_size": 2})
+    seq = np.arange(2 * 3 * 4).reshape(2, 3, 4).astype(np.float32)
+    c.add("reverse_sequence", "ReverseSequence",
+          [("input", seq), ("seq_lengths", np.array([2, 4], np.int64))], {"seq_dim": 2, "batch_dim": 0})
+    c.add("reverse_sequence_batch_after_seq", "ReverseSequence",
+          [("input", seq), ("seq_lengths", np.array([0, 1, 3, 2], np.int32))], {"seq_dim": 1, "batch_dim": 2})
+    c.add("reverse_sequence_too_long", "ReverseSequence",
+          [("input", seq), ("seq_lengths", np.array([2, 5], np.int64))], {"seq_dim": 2, "batch_dim": 0})
+    c.add("list_diff", "ListDiff", [("x", np.array([1, 2, 3, 4, 2, 5], np.int32)),
+                                    ("y", np.array([2, 5, 7], np.int32))], {"out_idx": tf.int64})
+    c.add("list_diff_str", "ListDiff", [("x", np.array([b"a", b"b", b"c"])), ("y", np.array([b"b"]))],
+          {"out_idx": tf.int32})
+    c.add("reverse_v1", "Reverse", [("tensor", _f32(2, 3, 4)), ("dims", np.array([True, False, True]))])
+    c.add("reverse_v1_bad", "Reverse", [("tensor", _f32(2, 3)), ("dims", np.array([True, False, True]))])
+
+
+def print_cases(table: Any) -> None:
+    """tf.Print writes from C++ to stderr: captured at the file-descriptor level."""
+    import tempfile
+    import tensorflow as tf
+    if not table.wants("Print"):
+        return
+    data = [np.array([1, 2, 3, 4], np.int32), np.array(b"hi"), np.array([[0.5, -1.0]], np.float32)]
+    x = np.array([1.5, 2.5], np.float32)
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            out = tf.raw_ops.Print(input=x, data=[tf.constant(d) for d in data], message="step: ",
+                                   summarize=3)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        printed = sink.read().decode()
+    table.add("print", "Print", {"message": "step: ", "summarize": 3, "first_n": -1}, [x, *data],
+              [out.numpy()], printed=printed)
+
+
 def dtype_cases(c: Cases) -> None:
     """The dtype-generic kernels over every dtype TF's CPU registers them for."""
     import ml_dtypes
@@ -636,8 +702,10 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     slicing_cases(cases)
     index_cases(cases)
     partition_cases(cases)
+    space_cases(cases)
     dtype_cases(cases)
     placeholder_cases(table)
+    print_cases(table)
     table.write(out_dir)
 
 

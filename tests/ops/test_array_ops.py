@@ -16,13 +16,15 @@ from hypothesis import strategies as st
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.state import KernelContext, SessionState
-from orchestrator.ops import array_ops, index_ops, join_ops, partition_ops, shape_ops, slicing_ops
+from orchestrator.ops import (array_ops, index_ops, join_ops, partition_ops, shape_ops, slicing_ops,
+                              space_ops)
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
 TYPE_ATTRS = {"T", "dtype", "out_type", "Tidx", "out_idx", "Tindices", "Index", "Tshape"}
 SHAPE_ATTRS = {"shape"}
-MODULES = {m.__name__ for m in (array_ops, shape_ops, join_ops, slicing_ops, index_ops, partition_ops)}
+MODULES = {m.__name__ for m in (array_ops, shape_ops, join_ops, slicing_ops, index_ops, partition_ops,
+                                space_ops)}
 
 
 def load() -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -96,7 +98,7 @@ CASES, ARRAYS = load()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_array_op_table(case):
+def test_array_op_table(case, capsys):
     if "error" in case:
         with pytest.raises(InvalidArgumentError) as info:
             run(case)
@@ -110,6 +112,8 @@ def test_array_op_table(case):
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
         assert_same(g, e, case)
+    if "printed" in case:   # tf.Print: the line TF wrote to stderr
+        assert capsys.readouterr().err == case["printed"]
 
 
 TABLE_EXEMPT = {"Const", "PlaceholderV2"}   # no inputs to tabulate: tested below
@@ -159,6 +163,17 @@ def test_copying_kernels_do_not_alias_their_input():
     for out in outs:
         assert not np.shares_memory(out, x)
         assert out.flags.writeable
+
+
+def test_print_honours_first_n_per_op_and_session(capsys):
+    kdef = get_kernel("Print")
+    ctx = ctx_for("p")
+    x = np.zeros(2, np.float32)
+    for _ in range(3):
+        assert kdef.fn(x, np.array([7]), ctx=ctx, message=b"m", first_n=2, summarize=3) is x
+    assert capsys.readouterr().err == "m[7]\n" * 2
+    kdef.fn(x, np.array([8]), ctx=ctx_for("p"), message=b"m", first_n=2)   # a new session
+    assert capsys.readouterr().err == "m[8]\n"
 
 
 def test_assert_passes_silently_and_fails_with_data():
