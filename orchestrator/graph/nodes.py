@@ -163,8 +163,7 @@ def _check_input_map(graph: Graph, input_map: Mapping[str, Any], nodes: list[Any
             if not any(naming.parse_input(t)[0] == src_name for n in nodes for t in n.input):
                 raise NotFoundError(f"{where}: input_map names {key!r}, but no node of the imported graph has "
                                     f"the unbound input {src_name!r}")
-            out[normalized] = graph.as_graph_element(value, allow_tensor=not is_control,
-                                                     allow_operation=is_control)
+            out[normalized] = _input_map_target(graph, value, is_control)
             continue
         src = ops.get(mapping.get(src_name, "\0"))
         if src is None:
@@ -173,9 +172,14 @@ def _check_input_map(graph: Graph, input_map: Mapping[str, Any], nodes: list[Any
         if not is_control and index >= len(src.outputs):
             raise NotFoundError(f"{where}: input_map names {key!r}, but {src.type} node {src_name!r} has "
                                 f"{len(src.outputs)} output(s)")
-        target = graph.as_graph_element(value, allow_tensor=not is_control, allow_operation=is_control)
-        out[normalized] = target
+        out[normalized] = _input_map_target(graph, value, is_control)
     return out
+
+
+def _input_map_target(graph: Graph, value: Any, is_control: bool) -> Tensor | Operation:
+    """A Tensor for a data input; an Operation for a ``^`` key (TF also takes a Tensor: its op)."""
+    target = graph.as_graph_element(value, allow_tensor=True, allow_operation=is_control)
+    return target.op if is_control and isinstance(target, Tensor) else target
 
 
 def _check_unbound_inputs(nodes: list[Any], mapped: Mapping[str, Any], where: str) -> None:

@@ -133,3 +133,39 @@ with tf.Graph().as_default():
     result = json.loads(run_tf(code, str(tmp_path)).strip().splitlines()[-1])
     assert result == {"before": 3, "after": 4, "vars": ["w:0", "b:0", "global_step:0", "w/Momentum:0", "b/Momentum:0"]}
     assert (tmp_path / "model.ckpt-4.index").exists()
+
+
+@pytest.mark.tf
+def test_real_tf_runs_our_default_saver_and_binds_our_unbound_inputs(tmp_path, run_tf):
+    small = FIXTURES / "small"
+    graph, saver_def = _imported(str(small / "no_saver.meta"))
+    export_meta_graph(str(tmp_path / "default_saver.meta"), graph=graph, saver_def=saver_def)
+    export_meta_graph(str(tmp_path / "unbound.meta"), graph=_imported(str(small / "unbound.meta"))[0],
+                      export_scope="t")
+    code = """
+import json, sys
+import tensorflow as tf
+v1 = tf.compat.v1
+v1.disable_eager_execution()
+d = sys.argv[1]
+out = {}
+with tf.Graph().as_default() as g:
+    saver = v1.train.import_meta_graph(d + "/default_saver.meta")   # our save/ subgraph, run by TF
+    out["save_nodes"] = len([o for o in g.get_operations() if o.name.startswith("save")])
+    with v1.Session() as sess:
+        sess.run(v1.global_variables_initializer())
+        path = saver.save(sess, d + "/m", write_meta_graph=False)
+        saver.restore(sess, path)
+    out["keys"] = [name for name, _ in tf.train.list_variables(path)]
+with tf.Graph().as_default() as g:
+    y = v1.placeholder(tf.float32, [2], name="y")
+    k = tf.constant(2.0, name="k")
+    v1.train.import_meta_graph(d + "/unbound.meta", import_scope="u", input_map={
+        "$unbound_inputs_x": y, "$unbound_inputs_c": k, "^$unbound_inputs_c": k})
+    with v1.Session() as sess:
+        out["e"] = sess.run("u/e:0", {y: [1.0, 2.0]}).tolist()
+print(json.dumps(out))
+"""
+    result = json.loads(run_tf(code, str(tmp_path)).strip().splitlines()[-1])
+    # TF reuses our 14 save/ nodes instead of building its own; e = x + (x + c) with c = 2.
+    assert result == {"save_nodes": 14, "keys": ["b", "w"], "e": [4.0, 6.0]}

@@ -122,7 +122,8 @@ def test_bound_unbound_inputs_rebuild_the_scope():
     graph = _import(str(SMALL / "unbound.meta"))
     x, c = graph.get_tensor_by_name("x:0"), graph.get_operation_by_name("c")
     _import(meta, graph, import_scope="u",
-            input_map={"$unbound_inputs_x:0": x, "$unbound_inputs_c": c.outputs[0], "^$unbound_inputs_c": c})
+            input_map={"$unbound_inputs_x:0": x, "$unbound_inputs_c": c.outputs[0],
+                       "^$unbound_inputs_c": c.outputs[0]})   # TF takes a tensor for "^" keys too
     a, d, e = (graph.get_operation_by_name(f"u/{n}") for n in "ade")
     assert a.inputs == (x, c.outputs[0])
     assert d.control_inputs == (c,) and d.inputs[0] is a.outputs[0]
