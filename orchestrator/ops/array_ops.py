@@ -18,7 +18,7 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.exec.state import KernelContext
+from orchestrator.exec.state import KernelContext, Ref
 from orchestrator.ops.array_util import shape_str
 from orchestrator.ops.registry import kernel
 
@@ -60,6 +60,12 @@ def prevent_gradient(x: Any, *, message: bytes = b"") -> Any:
 @kernel("PlaceholderWithDefault")
 def placeholder_with_default(x: Any, *, dtype: DType | None = None, shape: Any = None) -> Any:
     return x
+
+
+@kernel("RefIdentity", ref_inputs=(0,))
+def ref_identity(ref: Ref) -> Ref:
+    """Forwards the variable reference itself: consumers may assign through it."""
+    return ref
 
 
 @kernel("IdentityN", multi=True)

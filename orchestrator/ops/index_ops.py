@@ -208,7 +208,7 @@ def one_hot(indices: np.ndarray, depth: Any, on_value: Any, off_value: Any, *,
     if on.ndim or off.ndim:
         raise InvalidArgumentError(f"OneHot: on_value and off_value must be scalars, found shapes "
                                    f"{shape_str(on.shape)} and {shape_str(off.shape)}")
-    hot = indices[..., None] == np.arange(n, dtype=indices.dtype)
+    hot = indices[..., None] == np.arange(n)   # int64 positions: a uint8 index may meet depth > 255
     out = np.where(hot, on, off).astype(on.dtype, copy=False)
     if axis != -1 and axis != indices.ndim:
         out = np.ascontiguousarray(np.moveaxis(out, -1, axis))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.exec.state import KernelContext, SessionState
+from orchestrator.exec.state import KernelContext, Ref, SessionState
 from orchestrator.ops import (array_ops, index_ops, join_ops, partition_ops, shape_ops, slicing_ops,
                               space_ops)
 from orchestrator.ops.registry import get_kernel, registered_op_types
@@ -116,7 +116,7 @@ def test_array_op_table(case, capsys):
         assert capsys.readouterr().err == case["printed"]
 
 
-TABLE_EXEMPT = {"Const", "PlaceholderV2"}   # no inputs to tabulate: tested below
+TABLE_EXEMPT = {"Const", "PlaceholderV2", "RefIdentity"}   # no value inputs to tabulate: tested below
 
 
 def test_every_array_kernel_is_in_the_table():
@@ -151,6 +151,13 @@ def test_identity_forwards_and_snapshot_copies():
     snap = get_kernel("Snapshot").fn(x)
     x[0] = 5            # a ref variable updated in place later in the step
     assert snap[0] == 1
+
+
+def test_ref_identity_forwards_the_reference():
+    kdef = get_kernel("RefIdentity")
+    assert kdef.ref_inputs == (0,)
+    ref = Ref("w", np.dtype(np.float32), (2,))
+    assert kdef.fn(ref) is ref
 
 
 def test_copying_kernels_do_not_alias_their_input():
