@@ -289,8 +289,10 @@ def tensor_list_gather(input_handle: Any, indices: Any, element_shape: Any, *,
                                    f"shape: {shape_str(shape)}")
     for i in indices:
         if not 0 <= i < len(tl.tensors):
-            raise InvalidArgumentError(f"{op}: Trying to gather element {i} in a list with "
-                                       f"{len(tl.tensors)} elements.")
+            n = len(tl.tensors)   # TF words it two ways, depending on when it finds out
+            raise InvalidArgumentError(
+                f"{op}: Index {i} out o range; list only has {n} elements." if is_fully_defined(tl.element_shape)
+                else f"{op}: Trying to gather element {i} in a list with {n} elements.")
     picked = [tl.tensors[i] for i in indices]
     if not is_fully_defined(tl.element_shape):
         shape = _infer_from_elements(op, shape, picked)

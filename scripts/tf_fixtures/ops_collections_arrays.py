@@ -141,6 +141,13 @@ def tensor_array_cases(table: OpTable) -> None:
          element_shape=tf.TensorShape([3]))
     run(table, p)
 
+    p = Program("ta_gather_element_shape_conflict", "TensorArrayGatherV3")
+    h, f = ta(p, 1, element_shape=tf.TensorShape([2]))
+    f = write(p, h, 0, _f32((2,)), f)
+    p.op("TensorArrayGatherV3", handle=h, indices=_i32([0]), flow_in=f, dtype=tf.float32,
+         element_shape=tf.TensorShape([3]))
+    run(table, p)
+
     p = Program("ta_gather_empty", "TensorArrayGatherV3")
     h, f = ta(p, 0)
     p.get(p.op("TensorArrayGatherV3", handle=h, indices=_i32([]), flow_in=f, dtype=tf.float32,

@@ -148,6 +148,17 @@ def list_cases(table: OpTable) -> None:
     p.op("TensorListGather", input_handle=h, indices=_i32([0, 2]), element_shape=_i32(-1), element_dtype=f32)
     run(table, p)
 
+    p = Program("tl_gather_out_of_range_known_shape", "TensorListGather")
+    h = p.op("TensorListReserve", element_shape=_i32([2]), num_elements=_i32(2), element_dtype=f32)
+    p.op("TensorListGather", input_handle=h, indices=_i32([1, 5]), element_shape=_i32(-1), element_dtype=f32)
+    run(table, p)
+
+    for name, op in [("set", "TensorListSetItem"), ("get", "TensorListGetItem")]:
+        p = Program(f"tl_{name}_negative_index", op)
+        h = p.op("TensorListReserve", element_shape=_i32([2]), num_elements=_i32(2), element_dtype=f32)
+        set_item(p, h, -1, _f32((2,))) if name == "set" else get(p, h, -1)
+        run(table, p)
+
     p = Program("tl_gather_empty", "TensorListGather")
     h = p.op("TensorListReserve", element_shape=_i32([2]), num_elements=_i32(2), element_dtype=f32)
     p.get(p.op("TensorListGather", input_handle=h, indices=_i32([]), element_shape=_i32(-1), element_dtype=f32),
