@@ -17,11 +17,12 @@ FAMILIES = [
     "index_ops",         # Gather*, ScatterNd, TensorScatter*, OneHot, Where, band/diag
     "partition_ops",     # Unique*, ListDiff, DynamicPartition, DynamicStitch
     "space_ops",         # SpaceToBatchND, BatchToSpaceND, SpaceToDepth, DepthToSpace, ReverseSequence
-    "nn_ops",            # activations, bias, softmax + losses, L2Loss, top-k
+    "nn_ops",            # activations, bias, softmax + losses, L2Loss
+    "topk_ops",          # TopKV2, InTopKV2/InTopK, NthElement
     "conv_ops",          # Conv2D and its backprops (im2col + matmul)
     "depthwise_ops",     # DepthwiseConv2dNative and its backprops
-    "pool_ops",          # MaxPool/AvgPool and their gradients
-    "norm_ops",          # FusedBatchNorm V1-V3 and their gradients
+    "pool_ops",          # MaxPool/AvgPool (+WithArgmax) and their gradients
+    "norm_ops",          # FusedBatchNorm V1-V3, LRN and their gradients
     "state_ops",         # ref and resource variables, assign*, scatter*
     "training_ops",      # Apply*/ResourceApply*/ResourceSparseApply* optimizers
     "random_ops",        # Philox-exact RandomUniform/Normal/TruncatedNormal/UniformInt

@@ -222,7 +222,12 @@ def conv2d_backprop_input(input_sizes: np.ndarray, filter: np.ndarray, out_backp
                           strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
                           data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
                           ) -> np.ndarray:
-    op = "Conv2DBackpropInput"
+    return _backprop_input("Conv2DBackpropInput", input_sizes, filter, out_backprop, strides, padding,
+                           explicit_paddings, data_format, dilations)
+
+
+def _backprop_input(op, input_sizes, filter, out_backprop, strides, padding, explicit_paddings,
+                    data_format, dilations) -> np.ndarray:
     _check_rank4(op, "filter", filter)
     x_shape = _sizes(op, "input_sizes", input_sizes,
                      (out_backprop.shape[0] if out_backprop.ndim else 0, filter.shape[2]))
@@ -259,7 +264,12 @@ def conv2d_backprop_filter(input: np.ndarray, filter_sizes: np.ndarray, out_back
                            strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
                            data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
                            ) -> np.ndarray:
-    op = "Conv2DBackpropFilter"
+    return _backprop_filter("Conv2DBackpropFilter", input, filter_sizes, out_backprop, strides,
+                            padding, explicit_paddings, data_format, dilations)
+
+
+def _backprop_filter(op, input, filter_sizes, out_backprop, strides, padding, explicit_paddings,
+                     data_format, dilations) -> np.ndarray:
     _check_rank4(op, "input", input)
     f_shape = _sizes(op, "filter_sizes", filter_sizes)
     rows, cols = _backprop_geometry(op, input.shape, f_shape, out_backprop, strides, padding,
@@ -268,3 +278,4 @@ def conv2d_backprop_filter(input: np.ndarray, filter_sizes: np.ndarray, out_back
     k = f_shape[0] * f_shape[1] * f_shape[2]
     grad = np.matmul(windows.reshape(-1, k).T, out_backprop.reshape(-1, f_shape[3]))
     return grad.reshape(f_shape)
+

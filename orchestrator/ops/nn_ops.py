@@ -1,16 +1,15 @@
-"""Activations and their gradients, BiasAdd, softmax and the softmax losses, L2Loss, top-k.
+"""Activations and their gradients, BiasAdd, softmax and the softmax losses, L2Loss.
 
 Formulas follow TF's CPU kernels where the choice shows in the last bits: Elu/Selu use
 ``exp(x) - 1`` (not ``expm1``), Softplus switches to ``x`` / ``exp(x)`` outside a
 threshold of ``log(eps) + 2``, the grads multiply by a 0/1 mask (so NaN gradients stay
-NaN), softmax subtracts the row maximum first. Convolutions, pooling and batch norm live
-in conv_ops.py, pool_ops.py and norm_ops.py.
+NaN), softmax subtracts the row maximum first. Top-k lives in topk_ops.py; convolutions,
+pooling and normalisation in conv_ops.py, depthwise_ops.py, pool_ops.py and norm_ops.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from orchestrator.dtypes import DType, numpy_dtype
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.registry import kernel
 
@@ -262,73 +261,3 @@ def l2_loss(t: np.ndarray) -> np.ndarray:
     acc = np.dtype(np.float32) if t.dtype == np.float16 else t.dtype
     total = np.square(t, dtype=acc).sum(dtype=acc) * acc.type(0.5)
     return np.asarray(total, dtype=t.dtype)
-
-
-# ---------------------------------------------------------------------------- top k
-
-def _scalar_k(op: str, k: np.ndarray) -> int:
-    k = np.asarray(k)
-    if k.ndim != 0:
-        raise InvalidArgumentError(f"{op}: k must be a scalar, found shape {list(k.shape)}")
-    return int(k)
-
-
-@kernel("TopKV2", multi=True)
-def top_k_v2(input: np.ndarray, k: np.ndarray, *, sorted: bool = True,
-             index_type: DType = DType.INT32) -> tuple[np.ndarray, np.ndarray]:
-    op = "TopKV2"
-    k = _scalar_k(op, k)
-    if k < 0:
-        raise InvalidArgumentError(f"{op}: need k >= 0, got {k}")
-    if input.ndim < 1:
-        raise InvalidArgumentError(f"{op}: input must be >= 1-D, found a scalar")
-    n = input.shape[-1]
-    if n < k:
-        raise InvalidArgumentError(f"{op}: input must have at least k columns: had {n}, needed {k}")
-    if 0 < k * 4 < n and not (input.dtype.kind == "f" and np.isnan(input).any()):
-        indices = _top_k_by_partition(input, k)
-    else:
-        indices = _descending_order(input)[..., :k]
-    values = np.take_along_axis(input, indices, axis=-1)
-    return values, indices.astype(numpy_dtype(index_type))
-
-
-def _descending_order(x: np.ndarray) -> np.ndarray:
-    """Indices sorting the last axis descending, ties to the lower index: a stable ascending
-    sort of the reversed row read backwards (no negation, which would wrap unsigned ints)."""
-    n = x.shape[-1]
-    return (n - 1) - np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1]
-
-
-def _top_k_by_partition(x: np.ndarray, k: int) -> np.ndarray:
-    """Top-k indices without sorting whole rows: everything above the k-th largest value, plus
-    the lowest-indexed elements equal to it, then those k sorted (O(n) + O(k log k) per row)."""
-    n = x.shape[-1]
-    rows = x.reshape(-1, n)
-    kth = np.partition(rows, n - k, axis=-1)[:, n - k:n - k + 1]
-    above = rows > kth
-    ties = rows == kth
-    room = k - above.sum(axis=1, keepdims=True)
-    chosen = above | (ties & (np.cumsum(ties, axis=1) <= room))
-    picked = np.nonzero(chosen)[1].reshape(-1, k)           # ascending index within each row
-    order = _descending_order(np.take_along_axis(rows, picked, axis=1))
-    return np.take_along_axis(picked, order, axis=1).reshape(x.shape[:-1] + (k,))
-
-
-@kernel("InTopKV2")
-def in_top_k_v2(predictions: np.ndarray, targets: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """True where fewer than k classes score strictly higher than the target; False for a
-    target out of range or a row holding any non-finite prediction (TF cannot say)."""
-    op = "InTopKV2"
-    k = _scalar_k(op, k)
-    if predictions.ndim != 2 or targets.ndim != 1 or targets.shape[0] != predictions.shape[0]:
-        raise InvalidArgumentError(
-            f"{op}: predictions must be 2-D and targets 1-D of the same length; found predictions "
-            f"shape {list(predictions.shape)}, targets shape {list(targets.shape)}")
-    classes = predictions.shape[1]
-    valid = (targets >= 0) & (targets < classes)
-    rows = np.arange(predictions.shape[0])
-    target_score = predictions[rows, np.where(valid, targets, 0)] if classes else \
-        np.zeros(predictions.shape[0], predictions.dtype)
-    higher = (predictions > target_score[:, None]).sum(axis=1)
-    return valid & np.isfinite(predictions).all(axis=1) & (higher < k)

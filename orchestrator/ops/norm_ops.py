@@ -1,4 +1,5 @@
-"""Fused batch norm (V1/V2/V3) and its gradients, as TF's CPU kernels compute them.
+"""Fused batch norm (V1/V2/V3) and its gradients, and local response normalisation
+(LRN, LRNGrad), as TF's CPU kernels compute them.
 
 Outputs of the forward op, slot by slot (observed with TF 2.21 on CPU):
 
@@ -142,3 +143,51 @@ def _register_grad(op: str, with_reserve_3: bool) -> None:
 for _op, _v3 in (("FusedBatchNorm", False), ("FusedBatchNormV2", False), ("FusedBatchNormV3", True)):
     _register_forward(_op, _v3)
     _register_grad(_op.replace("Norm", "NormGrad"), _v3)
+
+
+# ------------------------------------------------------------------------------ LRN
+
+def _window_sum(values: np.ndarray, radius: int) -> np.ndarray:
+    """Sum over the last axis of values[..., d - radius : d + radius + 1] for every d."""
+    depth = values.shape[-1]
+    total = values.copy()
+    for shift in range(1, min(radius, depth - 1) + 1):   # 2r+1 shifted adds, not a cumsum
+        total[..., shift:] += values[..., :-shift]
+        total[..., :-shift] += values[..., shift:]
+    return total
+
+
+def _lrn_norm(op: str, image: np.ndarray, depth_radius: int, bias: float, alpha: float) -> np.ndarray:
+    if image.ndim != 4:
+        raise InvalidArgumentError(f"{op}: input must be 4-dimensional, found shape {list(image.shape)}")
+    if depth_radius < 0:
+        raise InvalidArgumentError(f"{op}: depth_radius must be >= 0, found {depth_radius}")
+    t = image.dtype.type
+    # Float attrs are float32 in the graph, then cast to T.
+    return t(np.float32(bias)) + t(np.float32(alpha)) * _window_sum(np.square(image), depth_radius)
+
+
+@kernel("LRN")
+def lrn(input: np.ndarray, *, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0,
+        beta: float = 0.5) -> np.ndarray:
+    """input / (bias + alpha * sum of squares over 2*depth_radius+1 channels) ** beta."""
+    norm = _lrn_norm("LRN", input, depth_radius, bias, alpha)
+    return input * np.power(norm, -input.dtype.type(np.float32(beta)))
+
+
+@kernel("LRNGrad")
+def lrn_grad(input_grads: np.ndarray, input_image: np.ndarray, output_image: np.ndarray, *,
+             depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0, beta: float = 0.5
+             ) -> np.ndarray:
+    """d out_j / d in_k = [j == k] norm_j^-beta - 2 alpha beta in_k out_j / norm_j, summed
+    against the incoming gradient over the channels j whose window holds k."""
+    op = "LRNGrad"
+    if not input_grads.shape == input_image.shape == output_image.shape:
+        raise InvalidArgumentError(
+            f"{op}: input_grads, input_image and output_image must have one shape; found "
+            f"{list(input_grads.shape)}, {list(input_image.shape)}, {list(output_image.shape)}")
+    t = input_image.dtype.type
+    norm = _lrn_norm(op, input_image, depth_radius, bias, alpha)
+    direct = input_grads * np.power(norm, -t(np.float32(beta)))
+    spread = _window_sum(input_grads * output_image / norm, depth_radius)
+    return direct - t(2) * t(np.float32(alpha)) * t(np.float32(beta)) * input_image * spread

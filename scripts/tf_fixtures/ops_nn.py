@@ -200,6 +200,12 @@ def top_k(c: Cases) -> None:
     c.run("top_k_long_rows_ties", "TopKV2", {"input": many_ties, "k": np.int32(7)})
     c.run("top_k_long_rows_uint8", "TopKV2", {"input": many_ties[0].astype(np.uint8),
                                               "k": np.int32(3)})
+    for reverse in (False, True):
+        c.run(f"nth_element_reverse_{reverse}", "NthElement",
+              {"input": many_ties[:, :, :9], "n": np.int32(4)}, {"reverse": reverse})
+    c.run("nth_element_int32", "NthElement", {"input": np.array([[5, -1, 3]], np.int32),
+                                              "n": np.int32(0)})
+    c.run("nth_element_n_too_big", "NthElement", {"input": ties, "n": np.int32(6)})
     c.run("top_k_k_too_big", "TopKV2", {"input": c.normal((2, 3)), "k": np.int32(4)})
     c.run("top_k_k_negative", "TopKV2", {"input": c.normal((2, 3)), "k": np.int32(-1)})
     c.run("top_k_scalar", "TopKV2", {"input": np.float32(1), "k": np.int32(1)})
@@ -210,6 +216,7 @@ def top_k(c: Cases) -> None:
     for k in (0, 1, 2, 4):
         c.run(f"in_top_k_k{k}", "InTopKV2", {"predictions": preds, "targets": targets,
                                              "k": np.int32(k)})
+    c.run("in_top_k_v1", "InTopK", {"predictions": preds, "targets": targets}, {"k": 2})
     c.run("in_top_k_int64", "InTopKV2", {"predictions": preds,
                                          "targets": np.array([1, 3, 0, 0, 1], np.int64),
                                          "k": np.int64(2)})

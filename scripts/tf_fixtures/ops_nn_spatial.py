@@ -169,6 +169,18 @@ def pool(c) -> None:
               {"orig_input": x_odd, "orig_output": outs[0], "grad": grad}, pool_attrs)
         c.run(f"max_pool_grad_grad_{pid}", "MaxPoolGradGrad",
               {"orig_input": x_odd, "orig_output": outs[0], "grad": c.normal(x_odd.shape)}, pool_attrs)
+    for pid, shape, ksize, strides, padding in POOLS[:3]:
+        attrs_a = {"ksize": _hwc(ksize), "strides": _hwc(strides), "padding": padding}
+        x_tied = c.rng.integers(0, 3, shape).astype(np.float32)
+        for batch_index in (False, True):
+            outs = c.run(f"max_pool_with_argmax_{pid}_{batch_index}", "MaxPoolWithArgmax",
+                         {"input": x_tied}, {**attrs_a, "include_batch_in_index": batch_index})
+            c.run(f"max_pool_grad_with_argmax_{pid}_{batch_index}", "MaxPoolGradWithArgmax",
+                  {"input": x_tied, "grad": c.normal(outs[0].shape), "argmax": outs[1]},
+                  {**attrs_a, "include_batch_in_index": batch_index})
+    outs = c.run("max_pool_with_argmax_int32_index", "MaxPoolWithArgmax", {"input": nan_first},
+                 {**valid2, "Targmax": "int32"})
+    # An out-of-range argmax aborts TF's process (CHECK failure): tested in pytest only.
     c.run("max_pool_nchw_rejected", "MaxPool", {"input": x}, {**attrs, "data_format": "NCHW"})
     c.run("avg_pool_nchw_rejected", "AvgPool", {"value": x}, {**attrs, "data_format": "NCHW"})
     c.run("max_pool_depth_and_space", "MaxPool", {"input": x},
@@ -237,6 +249,16 @@ def batch_norm(c) -> None:
           {"y_backprop": c.normal(x5.shape), "x": x5, "scale": scale[:4], "reserve_space_1": outs[3],
            "reserve_space_2": outs[4], "reserve_space_3": outs[5]},
           {"is_training": True, "data_format": "NDHWC"})
+    image = c.normal((2, 3, 3, 7), scale=2)
+    for lid, lrn_attrs in (("default", {}),
+                           ("r2_b1", {"depth_radius": 2, "bias": 2.0, "alpha": 1e-2, "beta": 0.75}),
+                           ("r1_beta1", {"depth_radius": 1, "bias": 1.0, "alpha": 0.5, "beta": 1.0}),
+                           ("r0", {"depth_radius": 0, "bias": 0.5, "alpha": 2.0, "beta": 0.5})):
+        outs = c.run(f"lrn_{lid}", "LRN", {"input": image}, lrn_attrs)
+        c.run(f"lrn_grad_{lid}", "LRNGrad", {"input_grads": c.normal(image.shape),
+                                              "input_image": image, "output_image": outs[0]},
+              lrn_attrs)
+    c.run("lrn_rank3_rejected", "LRN", {"input": image[0]})
     x2 = c.normal((6, 3))
     c.run("fbn_v3_rank2_rejected", "FusedBatchNormV3",
           {"x": x2, "scale": scale[:3], "offset": offset[:3], "mean": mean[:3], "variance": var[:3]},

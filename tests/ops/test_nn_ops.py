@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
-from orchestrator.ops import conv_ops, depthwise_ops, nn_ops, norm_ops, pool_ops
+from orchestrator.ops import conv_ops, depthwise_ops, nn_ops, norm_ops, pool_ops, topk_ops
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
@@ -74,7 +74,7 @@ def test_nn_op_table(case):
             np.testing.assert_array_equal(g, e, err_msg=f"output {slot}")
 
 
-OUR_MODULES = {m.__name__ for m in (nn_ops, conv_ops, depthwise_ops, pool_ops, norm_ops)}
+OUR_MODULES = {m.__name__ for m in (nn_ops, topk_ops, conv_ops, depthwise_ops, pool_ops, norm_ops)}
 
 
 def test_every_nn_kernel_is_in_the_table():
@@ -111,3 +111,12 @@ def test_top_k_partition_path_matches_a_full_stable_sort(dtype):
     order = np.argsort(-x.astype(np.float64), axis=-1, kind="stable")[..., :6]
     np.testing.assert_array_equal(indices, order)
     np.testing.assert_array_equal(values, np.take_along_axis(x, order, axis=-1))
+
+
+def test_max_pool_grad_with_argmax_rejects_an_index_outside_the_image():
+    # TF aborts the whole process on this input (a CHECK failure); we raise instead.
+    with pytest.raises(InvalidArgumentError, match=r"MaxPoolGradWithArgmax.*\[0, 9\)"):
+        get_kernel("MaxPoolGradWithArgmax").fn(
+            np.zeros((1, 3, 3, 1), np.float32), np.ones((1, 2, 2, 1), np.float32),
+            np.array([0, 1, 2, 9], np.int64).reshape(1, 2, 2, 1),
+            ksize=[1, 2, 2, 1], strides=[1, 1, 1, 1], padding=b"VALID")
