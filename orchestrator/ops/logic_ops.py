@@ -23,7 +23,7 @@ import numpy as np
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.list_edit_ops import add_n_lists, is_list_variant
-from orchestrator.ops.math_ops import as_array, incompatible, shape_str
+from orchestrator.ops.math_ops import NARROW_FLOATS, as_array, incompatible, shape_str
 from orchestrator.ops.registry import kernel
 
 _FALSE = np.array(False)
@@ -74,8 +74,7 @@ def approximate_equal(x: np.ndarray, y: np.ndarray, *, tolerance: float = 1e-5) 
     if x.shape != y.shape:
         raise InvalidArgumentError(f"ApproximateEqual: x and y must be of the same shape. "
                                    f"x shape: {shape_str(x.shape)}. y shape: {shape_str(y.shape)}")
-    with np.errstate(all="ignore"):
-        return as_array(np.abs(np.subtract(x, y)) < np.asarray(tolerance, x.dtype))
+    return as_array(np.abs(np.subtract(x, y)) < np.asarray(tolerance, x.dtype))
 
 
 # ------------------------------------------------------------------ select
@@ -138,24 +137,20 @@ def cast(x: np.ndarray, *, DstT: DType, Truncate: bool = False) -> np.ndarray:  
         return x
     if dst == np.bool_:
         return as_array(x != 0)
-    if Truncate and x.dtype.kind == "f":
+    from_float = x.dtype.kind == "f" or x.dtype == _BFLOAT16
+    if not from_float and dst not in NARROW_FLOATS:
+        return x.astype(dst)                # ints/bools: C++ conversions wrap like numpy's
+    if Truncate:
         if dst == _BFLOAT16:
             return _truncate_to_bfloat16(x)
         if dst == np.float16:
             return _truncate_to_half(x)
-    with np.errstate(all="ignore"):
-        if x.dtype.kind == "f" and dst.kind in "iu":
-            return _float_to_int(x, dst)
+    with np.errstate(all="ignore"):     # NaN/inf/out-of-range conversions are results here
         if x.dtype == np.float64 and dst == _BFLOAT16:
             return x.astype(np.float32).astype(dst)     # TF goes through float32 (double rounding)
+        if dst.kind in "iu" and x.dtype.itemsize < 4:
+            x = x.astype(np.float32)        # C++ truncation from half goes through float
         return x.astype(dst)
-
-
-def _float_to_int(x: np.ndarray, dst: np.dtype) -> np.ndarray:
-    """C++-style truncation; NaN and out-of-range values follow what TF's CPU cast gives."""
-    if x.dtype.itemsize < 4:
-        x = x.astype(np.float32)
-    return x.astype(dst)
 
 
 # ------------------------------------------------------------------ clip / add_n
@@ -191,10 +186,9 @@ def _add_n(op: str, inputs: tuple[np.ndarray, ...]) -> np.ndarray:
     if n == 1:
         return first
     head = n % 8 if n % 8 > 1 else n % 8 + 8
-    with np.errstate(all="ignore"):
-        total = _sum_left_to_right(inputs[:head])
-        for start in range(head, n, 8):
-            np.add(total, _sum_left_to_right(inputs[start:start + 8]), out=total)
+    total = _sum_left_to_right(inputs[:head])
+    for start in range(head, n, 8):
+        np.add(total, _sum_left_to_right(inputs[start:start + 8]), out=total)
     return total
 
 

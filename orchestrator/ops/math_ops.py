@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import ml_dtypes
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.math_special import erf, erfc
 from orchestrator.ops.registry import kernel
 
-_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
+# float16/bfloat16: computed in float32 where Eigen does so. A set of dtypes, because
+# ``dtype.name`` costs microseconds per call and kernels run thousands of times a step.
+NARROW_FLOATS = frozenset({np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)})
 
 
 def as_array(value: object) -> np.ndarray:
@@ -51,14 +54,18 @@ def _check_nonzero_divisor(op: str, y: np.ndarray) -> None:
 
 
 def _register_binary(op: str, compute: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                     int_check: Callable[[str, np.ndarray, np.ndarray], None] | None = None) -> None:
-    """Register ``op(x, y)``: broadcasting errors name the op, float warnings are silenced
-    (inf/NaN are results, as in TF)."""
+                     int_check: Callable[[str, np.ndarray, np.ndarray], None] | None = None,
+                     quiet: bool = True) -> None:
+    """Register ``op(x, y)``: broadcasting errors name the op. ``quiet`` silences numpy's
+    float warnings (inf/NaN are results, as in TF) for ops where they are routine (x/0,
+    log 0); it costs a few microseconds, so add/mul/max skip it."""
 
     def binary_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if int_check is not None and _is_int(x):
             int_check(op, x, y)
         try:
+            if not quiet:
+                return as_array(compute(x, y))
             with np.errstate(all="ignore"):
                 return as_array(compute(x, y))
         except ValueError as err:
@@ -123,12 +130,12 @@ def _nonzero_int_divisor(op: str, x: np.ndarray, y: np.ndarray) -> None:
     _check_nonzero_divisor(op, y)
 
 
-for _op, _fn in {
-    "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply,
-    "RealDiv": np.divide, "DivNoNan": _div_no_nan, "Maximum": np.maximum, "Minimum": np.minimum,
-    "SquaredDifference": _squared_difference, "Atan2": np.arctan2, "Xdivy": _xdivy, "Xlogy": _xlogy,
-    "Pow": _pow,
-}.items():
+for _op, _fn in {"Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply,
+                 "Maximum": np.maximum, "Minimum": np.minimum,
+                 "SquaredDifference": _squared_difference}.items():
+    _register_binary(_op, _fn, quiet=False)
+for _op, _fn in {"RealDiv": np.divide, "DivNoNan": _div_no_nan, "Atan2": np.arctan2,
+                 "Xdivy": _xdivy, "Xlogy": _xlogy, "Pow": _pow}.items():
     _register_binary(_op, _fn)
 for _op, _fn in {"Div": _true_div, "TruncateDiv": _trunc_div, "FloorDiv": _floor_div,
                  "FloorMod": _floor_mod, "TruncateMod": np.fmod, "Mod": np.fmod}.items():
@@ -139,15 +146,19 @@ for _op, _fn in {"Div": _true_div, "TruncateDiv": _trunc_div, "FloorDiv": _floor
 
 def _unary_float(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
     """``fn`` in x's float type; half/bfloat16 go through float32 and round once, as Eigen does."""
-    if x.dtype.name in _NARROW_FLOATS:
+    if x.dtype in NARROW_FLOATS:
         return fn(x.astype(np.float32)).astype(x.dtype)
     return fn(x)
 
 
 def _register_unary(op: str, fn: Callable[[np.ndarray], np.ndarray], widen: bool = True) -> None:
+    """``widen``: a float function (computed via float32 for half/bfloat16, warnings
+    silenced: exp overflow, log 0 are routine); otherwise exact and warning-free."""
     def unary_kernel(x: np.ndarray) -> np.ndarray:
+        if not widen:
+            return as_array(fn(x))
         with np.errstate(all="ignore"):
-            return as_array(_unary_float(fn, x) if widen else fn(x))
+            return as_array(_unary_float(fn, x))
 
     unary_kernel.__name__ = unary_kernel.__qualname__ = f"{op.lower()}_kernel"
     kernel(op)(unary_kernel)
@@ -175,9 +186,16 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # 1 / (1 + e^-x) without overflow warnings for very negative x (e^-x -> inf -> 0).
-    one = np.ones((), x.dtype)
-    return one / (one + np.exp(-x))
+    # 1 / (1 + e^-x); e^-x overflowing to inf for very negative x gives the right 0.
+    one = _ONE[x.dtype]
+    e = np.exp(np.negative(x))
+    if type(e) is not np.ndarray:       # 0-d input: numpy gave a scalar
+        return one / (one + e)
+    np.add(e, one, out=e)
+    return np.reciprocal(e, out=e)
+
+
+_ONE = {np.dtype(t): np.ones((), t) for t in (np.float32, np.float64)}
 
 
 _UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool]] = {
@@ -219,18 +237,24 @@ def _register_grad(op: str, packet_fn: Callable[[np.ndarray, np.ndarray], np.nda
         if y.shape != dy.shape:
             raise InvalidArgumentError(f"{op}: y and dy must have the same shape, found "
                                        f"{shape_str(y.shape)} and {shape_str(dy.shape)}")
+        if not zero_where_dy_is_zero:     # products of finite values: no warnings to silence
+            return _packets_and_tail(y, dy, packet_fn, scalar_fn)
         with np.errstate(all="ignore"):
-            out = as_array(packet_fn(y, dy))
-            tail = y.size % _packet_size(y.dtype)
-            if scalar_fn is not None and tail:
-                flat = out.reshape(-1)
-                flat[-tail:] = scalar_fn(y.reshape(-1)[-tail:], dy.reshape(-1)[-tail:])
-        if zero_where_dy_is_zero:
-            out[dy == 0] = 0
+            out = _packets_and_tail(y, dy, packet_fn, scalar_fn)
+        out[dy == 0] = 0
         return out
 
     grad_kernel.__name__ = grad_kernel.__qualname__ = f"{op.lower()}_kernel"
     kernel(op)(grad_kernel)
+
+
+def _packets_and_tail(y: np.ndarray, dy: np.ndarray, packet_fn: Callable, scalar_fn: Callable | None) -> np.ndarray:
+    out = as_array(packet_fn(y, dy))
+    tail = y.size % _packet_size(y.dtype)
+    if scalar_fn is not None and tail:
+        flat = out.reshape(-1)
+        flat[-tail:] = scalar_fn(y.reshape(-1)[-tail:], dy.reshape(-1)[-tail:])
+    return out
 
 
 def _const(value: float, like: np.ndarray) -> np.ndarray:

@@ -15,14 +15,11 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.math_ops import as_array, shape_str
+from orchestrator.ops.math_ops import NARROW_FLOATS, as_array, shape_str
 from orchestrator.ops.registry import kernel
 
-_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
-
-
 def _product(a: np.ndarray, b: np.ndarray, out_dtype: np.dtype) -> np.ndarray:
-    if out_dtype.name in _NARROW_FLOATS:
+    if out_dtype in NARROW_FLOATS:
         return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(out_dtype)
     if a.dtype != out_dtype or b.dtype != out_dtype:
         a, b = a.astype(out_dtype), b.astype(out_dtype)

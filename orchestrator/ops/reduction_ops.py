@@ -18,16 +18,13 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.math_ops import as_array, shape_str
+from orchestrator.ops.math_ops import NARROW_FLOATS, as_array, shape_str
 from orchestrator.ops.registry import kernel
-
-_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
-
 
 def reduction_axes(op: str, axis: np.ndarray, rank: int) -> tuple[int, ...]:
     """Normalised axes (non-negative, in the order given); errors name the op like TF's."""
-    axes = []
-    for a in np.asarray(axis).reshape(-1).tolist():
+    axes: list[int] = []
+    for a in (axis.reshape(-1).tolist() if isinstance(axis, np.ndarray) else np.ravel(axis).tolist()):
         if not -rank <= a < max(rank, 1) or (rank == 0 and a != 0):
             raise InvalidArgumentError(
                 f"{op}: Invalid reduction dimension ({a} for input with {rank} dimension(s)")
@@ -42,15 +39,19 @@ def reduction_axes(op: str, axis: np.ndarray, rank: int) -> tuple[int, ...]:
 def _accumulation_dtype(x: np.ndarray) -> np.dtype:
     """float32 for half/bfloat16; the input's own type otherwise (integer sums wrap around
     in their type like TF's, numpy would widen them to int64)."""
-    return np.dtype(np.float32) if x.dtype.name in _NARROW_FLOATS else x.dtype
+    return np.dtype(np.float32) if x.dtype in NARROW_FLOATS else x.dtype
 
 
 def _register_reduction(op: str, reduce: Callable[[np.ndarray, tuple[int, ...], bool], np.ndarray],
-                        identity_without_axes: bool = True) -> None:
+                        identity_without_axes: bool = True, quiet: bool = False) -> None:
+    """``quiet``: silence numpy's float warnings (0/0 of an empty Mean, roots of wrapped
+    integer sums); the others skip np.errstate, which costs microseconds per call."""
     def reduction_kernel(input: np.ndarray, axis: np.ndarray, *, keep_dims: bool = False) -> np.ndarray:  # noqa: A002
         axes = reduction_axes(op, axis, input.ndim)
         if not axes and identity_without_axes:
             return input
+        if not quiet:
+            return as_array(reduce(input, axes, keep_dims))
         with np.errstate(all="ignore"):
             return as_array(reduce(input, axes, keep_dims))
 
@@ -59,7 +60,7 @@ def _register_reduction(op: str, reduce: Callable[[np.ndarray, tuple[int, ...], 
 
 
 def _sum(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
-    return np.sum(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
+    return np.add.reduce(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
 
 
 def _count(x: np.ndarray, axes: tuple[int, ...]) -> int:
@@ -72,19 +73,21 @@ def _count(x: np.ndarray, axes: tuple[int, ...]) -> int:
 def _mean(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
     n = _count(x, axes)
     if x.dtype.kind in "iu":
-        total = np.sum(x, axis=axes, keepdims=keep, dtype=x.dtype)
+        total = np.add.reduce(x, axis=axes, keepdims=keep, dtype=x.dtype)
         if n == 0:
             return total            # nothing to divide: the sum identity, as TF answers
         # C++ integer division truncates towards zero.
         quotient = np.abs(total) // n
         return np.where(total < 0, -quotient, quotient).astype(x.dtype)
     acc = _accumulation_dtype(x)
-    total = np.sum(x, axis=axes, keepdims=keep, dtype=acc)
-    return (total / np.asarray(n, acc)).astype(x.dtype)
+    total = np.add.reduce(x, axis=axes, keepdims=keep, dtype=acc)
+    return as_array(total / np.asarray(n, acc)).astype(x.dtype, copy=False)
 
 
 def _extreme(np_reduce: Callable, identity: Callable[[np.dtype], object]) -> Callable:
     def reduce(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+        if x.size:
+            return np_reduce(x, axis=axes, keepdims=keep)
         return np_reduce(x, axis=axes, keepdims=keep, initial=identity(x.dtype))
     return reduce
 
@@ -98,7 +101,7 @@ def _highest(dtype: np.dtype) -> object:
 
 
 def _prod(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
-    return np.prod(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
+    return np.multiply.reduce(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
 
 
 def _euclidean_norm(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
@@ -112,12 +115,13 @@ def _euclidean_norm(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndar
 
 
 # With no axes TF still squares and roots each element: EuclideanNorm(x, []) == |x|.
-_register_reduction("EuclideanNorm", _euclidean_norm, identity_without_axes=False)
+_register_reduction("EuclideanNorm", _euclidean_norm, identity_without_axes=False, quiet=True)
+_register_reduction("Mean", _mean, quiet=True)
 for _op, _fn in {
-    "Sum": _sum, "Mean": _mean, "Prod": _prod,
-    "Max": _extreme(np.max, _lowest), "Min": _extreme(np.min, _highest),
-    "All": lambda x, axes, keep: np.all(x, axis=axes, keepdims=keep),
-    "Any": lambda x, axes, keep: np.any(x, axis=axes, keepdims=keep),
+    "Sum": _sum, "Prod": _prod,
+    "Max": _extreme(np.maximum.reduce, _lowest), "Min": _extreme(np.minimum.reduce, _highest),
+    "All": lambda x, axes, keep: np.logical_and.reduce(x, axis=axes, keepdims=keep),
+    "Any": lambda x, axes, keep: np.logical_or.reduce(x, axis=axes, keepdims=keep),
 }.items():
     _register_reduction(_op, _fn)
 

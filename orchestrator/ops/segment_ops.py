@@ -14,11 +14,8 @@ import ml_dtypes
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.math_ops import shape_str
+from orchestrator.ops.math_ops import NARROW_FLOATS, shape_str
 from orchestrator.ops.registry import kernel
-
-_NARROW_FLOATS = frozenset({"float16", "bfloat16"})
-
 
 def _identity(ufunc: np.ufunc, dtype: np.dtype) -> object:
     """Empty unsorted segments hold the lowest/highest *finite* value for Max/Min, as in TF."""
@@ -45,7 +42,7 @@ def _check_sorted(op: str, ids: np.ndarray, limit: int | None) -> None:
 def _scatter_reduce(ufunc: np.ufunc, rows: np.ndarray, ids: np.ndarray, num: int,
                     default: object) -> np.ndarray:
     """out[ids[i]] = ufunc(out[ids[i]], rows[i]) in order; untouched rows hold ``default``."""
-    narrow = rows.dtype.name in _NARROW_FLOATS
+    narrow = rows.dtype in NARROW_FLOATS
     work = rows.astype(np.float32) if narrow else rows
     out = np.full((num,) + rows.shape[1:], _identity(ufunc, rows.dtype), work.dtype)
     with np.errstate(all="ignore"):
@@ -81,7 +78,7 @@ def _register_sorted(op: str, ufunc: np.ufunc, mean: bool = False) -> None:
 def _divide_rows(out: np.ndarray, divisor: np.ndarray) -> np.ndarray:
     if out.dtype.kind in "iu":
         return (out // divisor).astype(out.dtype)
-    return (out / divisor.astype(np.float32 if out.dtype.name in _NARROW_FLOATS else out.dtype)
+    return (out / divisor.astype(np.float32 if out.dtype in NARROW_FLOATS else out.dtype)
             ).astype(out.dtype)
 
 
@@ -154,7 +151,7 @@ def _sparse_segment(op: str, kind: str, data: np.ndarray, indices: np.ndarray,
     divisor = np.maximum(counts, 1).astype(np.float64)
     if kind == "sqrtn":
         divisor = np.sqrt(divisor)
-    acc = np.float32 if out.dtype.name in _NARROW_FLOATS else out.dtype
+    acc = np.float32 if out.dtype in NARROW_FLOATS else out.dtype
     shaped = divisor.astype(acc).reshape((num,) + (1,) * (out.ndim - 1))
     return (out.astype(acc) / shaped).astype(out.dtype)
 
