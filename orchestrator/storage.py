@@ -55,6 +55,15 @@ def exists(url: str, **storage_options: Any) -> bool:
     return fs.exists(path)
 
 
+def glob(pattern: str, **storage_options: Any) -> list[str]:
+    """Files matching a glob pattern, sorted, as URLs (or local paths) like the pattern."""
+    fs, path = filesystem(pattern, **storage_options)
+    matches = sorted(fs.glob(path))
+    if "://" not in pattern:
+        return matches
+    return [fs.unstrip_protocol(m) for m in matches]
+
+
 def size(url: str, **storage_options: Any) -> int:
     """Size of a file in bytes. Raises NotFoundError naming the URL when it does not exist."""
     fs, path = filesystem(url, **storage_options)

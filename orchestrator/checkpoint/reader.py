@@ -33,12 +33,21 @@ def resolve_prefix(path: str, **storage_options: Any) -> tuple[str, str]:
         return path, "v2"
     if path.endswith(".index") and fs.isfile(inner):
         return path[:-len(".index")], "v2"
+    if v1.has_pattern(path) and storage.glob(path, **storage_options):
+        return path, "v1"                             # the shards of a sharded V1 save
     if fs.isdir(inner):
-        latest = state_file.latest_checkpoint(path, **storage_options)
-        if latest is None:
-            raise NotFoundError(f"{path} is a directory without a valid 'checkpoint' state file naming an "
-                                f"existing checkpoint; pass a checkpoint prefix such as {path}/model.ckpt-1000")
-        return resolve_prefix(latest, **storage_options)
+        state = state_file.get_checkpoint_state(path, **storage_options)
+        if state is None:
+            raise NotFoundError(f"{path} is a directory without a 'checkpoint' state file; pass a checkpoint "
+                                f"prefix such as {path}/model.ckpt-1000")
+        latest = state.model_checkpoint_path
+        if latest.rstrip("/") == path.rstrip("/"):
+            raise NotFoundError(f"{state_file.state_path(path)} names the directory itself as its checkpoint")
+        try:
+            return resolve_prefix(latest, **storage_options)
+        except NotFoundError:
+            raise NotFoundError(f"{state_file.state_path(path)} names checkpoint {latest!r}, which does not "
+                                f"exist") from None
     if fs.isfile(inner):
         return path, "v1"
     raise NotFoundError(f"{path} is not a checkpoint: neither {files.index_filename(path)} (V2) nor a V1 "
@@ -64,9 +73,8 @@ class CheckpointReader:
                 self._shapes[name] = [int(d.size) for d in entry.shape.dim]
                 self._dtypes[name] = _dtype(entry.dtype, name, self.prefix)
         else:
-            data = storage.read_bytes(self.prefix, **storage_options)
             try:
-                self._v1 = v1.V1Checkpoint(self.prefix, data)
+                self._v1 = v1.V1Checkpoint.open(self.prefix, **storage_options)
             except DataLossError as exc:
                 raise DataLossError(f"{self.prefix} is neither a V2 checkpoint prefix (no "
                                     f"{files.index_filename(self.prefix)}) nor a readable V1 checkpoint: "

@@ -43,6 +43,11 @@ class V1Tensor:
     slices: tuple[tuple[tuple[int, int], ...], ...]     # extents (start, length; -1 = whole dim) per slice
 
 
+def has_pattern(path: str) -> bool:
+    """Sharded V1 checkpoints are named by a glob pattern (``model.ckpt-?????-of-00002``)."""
+    return any(c in path for c in "?*[")
+
+
 def is_v1_table(data: bytes) -> bool:
     """True when ``data`` is a table whose header key holds V1 slice metadata."""
     try:
@@ -62,21 +67,31 @@ def _parses_as_meta(value: bytes) -> bool:
 
 
 class V1Checkpoint:
-    """The tensors of one V1 checkpoint file."""
+    """The tensors of one V1 checkpoint: one file, or the shard files of a sharded save.
 
-    def __init__(self, path: str, data: bytes):
+    A sharded V1 save (``Saver(sharded=True)``) writes ``PREFIX-00000-of-00002`` ... and
+    names the checkpoint by the pattern ``PREFIX-?????-of-00002``; each shard has its own
+    metadata, and a partitioned variable's slices may sit in different shards.
+    """
+
+    def __init__(self, path: str, data: bytes | None = None, shards: list[tuple[str, bytes]] | None = None):
         self.path = path
-        pb2 = _pb2()
-        self._rows: dict[bytes, bytes] = dict(table.read_table(data, path))
-        header = self._rows.pop(b"", None)
+        self._rows: dict[bytes, bytes] = {}
+        self.tensors: dict[str, V1Tensor] = {}
+        for shard_path, shard_data in shards if shards is not None else [(path, data or b"")]:
+            self._add_shard(shard_path, shard_data)
+
+    def _add_shard(self, path: str, data: bytes) -> None:
+        rows = dict(table.read_table(data, path))
+        header = rows.pop(b"", None)
         if header is None:
             raise DataLossError(f"{path}: V1 checkpoint without its metadata entry (key '')")
-        meta = pb2.SavedTensorSlices()
+        meta = _pb2().SavedTensorSlices()
         try:
             meta.ParseFromString(header)
         except Exception:          # protobuf's DecodeError has no stable import path
             raise DataLossError(f"{path}: the metadata entry is not a SavedTensorSlices proto") from None
-        self.tensors: dict[str, V1Tensor] = {}
+        self._rows.update(rows)
         for item in meta.meta.tensor:
             try:
                 dtype = DType(item.type)
@@ -85,11 +100,21 @@ class V1Checkpoint:
             shape = tuple(int(d.size) for d in item.shape.dim)
             slices = tuple(tuple((int(e.start), int(e.length) if e.HasField("length") else -1)
                                  for e in s.extent) or tuple((0, -1) for _ in shape) for s in item.slice)
+            known = self.tensors.get(item.name)
+            if known is not None:
+                if (known.dtype, known.shape) != (dtype, shape):
+                    raise DataLossError(f"{path}: tensor {item.name!r} is {dtype.tf_name}{list(shape)} here but "
+                                        f"{known.dtype.tf_name}{list(known.shape)} in another shard")
+                slices = known.slices + tuple(s for s in slices if s not in known.slices)
             self.tensors[item.name] = V1Tensor(item.name, dtype, shape, slices)
 
     @classmethod
     def open(cls, path: str, **storage_options: Any) -> "V1Checkpoint":
-        return cls(path, storage.read_bytes(path, **storage_options))
+        """Open a V1 file, or every shard matching a ``?``/``*`` pattern."""
+        paths = storage.glob(path, **storage_options) if has_pattern(path) else [path]
+        if not paths:
+            raise NotFoundError(f"{path}: no V1 checkpoint shard matches this pattern")
+        return cls(path, shards=[(p, storage.read_bytes(p, **storage_options)) for p in paths])
 
     def names(self) -> list[str]:
         return sorted(self.tensors)
@@ -172,4 +197,4 @@ def tensor_values(proto: Any, dtype: DType, shape: tuple[int, ...], where: str) 
     return values.reshape(shape)
 
 
-__all__ = ["V1Checkpoint", "V1Tensor", "is_v1_table", "tensor_values"]
+__all__ = ["V1Checkpoint", "V1Tensor", "has_pattern", "is_v1_table", "tensor_values"]

@@ -55,12 +55,28 @@ TF_V1 = textwrap.dedent("""
         saver.save(sess, out + "/v1.ckpt", write_meta_graph=False, write_state=False)
         got = sess.run({**variables, "part": tf.concat(list(part), 0)})
     np.savez(out + "/values.npz", **{k: v for k, v in got.items() if k != "s"})
-    print(json.dumps([x.hex() for x in got["s"]]))
+    # sharded: one file per device (3 here: cpu:0, cpu:1 and the partitioned "emb" unplaced)
+    with tf.Graph().as_default():
+        with tf.device("/cpu:0"):
+            a = t.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="a")
+        with tf.device("/cpu:1"):
+            b = t.Variable(np.array([7, 8], np.int64), name="b")
+        emb = t.get_variable("emb", [6, 2], initializer=t.random_normal_initializer(seed=2),
+                             partitioner=t.fixed_size_partitioner(2))
+        saver = t.train.Saver(write_version=t.train.SaverDef.V1, sharded=True)
+        config = t.ConfigProto(device_count={"CPU": 2}, allow_soft_placement=True)
+        with t.Session(config=config) as sess:
+            sess.run(t.global_variables_initializer())
+            path = saver.save(sess, out + "/sharded.ckpt", write_meta_graph=False)
+            values = sess.run({"a": a, "b": b, "emb": tf.concat(list(emb), 0)})
+    np.savez(out + "/sharded.npz", **values)
+    print(json.dumps({"strings": [x.hex() for x in got["s"]], "sharded": path}))
 """)
 
 
 def test_every_dtype_and_a_partitioned_variable_written_by_tf(run_tf, tmp_path):
-    strings = json.loads(run_tf(TF_V1, str(tmp_path)).strip().splitlines()[-1])
+    printed = json.loads(run_tf(TF_V1, str(tmp_path)).strip().splitlines()[-1])
+    strings = printed["strings"]
     want = dict(np.load(tmp_path / "values.npz"))
     reader = load_checkpoint(str(tmp_path / "v1.ckpt"))
     assert reader.format == "v1"
@@ -70,6 +86,13 @@ def test_every_dtype_and_a_partitioned_variable_written_by_tf(run_tf, tmp_path):
         assert got.dtype == value.dtype, name
         np.testing.assert_array_equal(got, value, err_msg=name)
     assert [x.hex() for x in reader.get_tensor("s")] == strings
+    # the sharded save: a pattern names the checkpoint, the state file too
+    assert "?????" in printed["sharded"]
+    for where in (printed["sharded"], str(tmp_path)):
+        sharded = load_checkpoint(where)
+        assert sharded.prefix == printed["sharded"] and sharded.format == "v1"
+        for name, value in np.load(tmp_path / "sharded.npz").items():
+            np.testing.assert_array_equal(sharded.get_tensor(name), value, err_msg=name)
 
 
 def _v1_file(meta_tensors, data_rows) -> bytes:
