@@ -14,7 +14,8 @@ FAMILIES = [
     "shape_ops",         # Shape/Size/Rank, Reshape, ExpandDims, Squeeze, Broadcast*, Fill, Range
     "join_ops",          # Concat, Pack/Unpack, Split, Tile, Pad, MirrorPad, Transpose, Reverse
     "slicing_ops",       # Slice, StridedSlice, StridedSliceGrad
-    "index_ops",         # Gather*, ScatterNd, TensorScatter*, OneHot, Where, band/diag
+    "index_ops",         # Gather*, ScatterNd, TensorScatter*, SparseToDense, OneHot, Where
+    "diag_ops",          # MatrixBandPart, Diag/DiagPart, MatrixDiag/DiagPart/SetDiag V1-V3
     "partition_ops",     # Unique*, ListDiff, DynamicPartition, DynamicStitch
     "space_ops",         # SpaceToBatchND, BatchToSpaceND, SpaceToDepth, DepthToSpace, ReverseSequence
     "nn_ops",            # activations, bias, softmax + losses, L2Loss

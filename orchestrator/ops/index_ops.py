@@ -1,6 +1,5 @@
 """Indexing kernels: Gather/GatherV2 (axis, batch_dims), GatherNd, ScatterNd,
-TensorScatter{Update,Add,Sub,Max,Min}, OneHot, Where, and the diagonal/band ops
-(MatrixBandPart, Diag, DiagPart).
+TensorScatter{Update,Add,Sub,Max,Min}, SparseToDense, OneHot, Where.
 
 Indices are bounds-checked up front, as TF's CPU kernels do, and a bad one is named in
 TF's words (``indices[1,0] = 5 is not in [0, 3)``). Scatter kernels reduce duplicate
@@ -191,6 +190,55 @@ for _op, _ufunc in (("TensorScatterUpdate", None), ("TensorScatterAdd", np.add),
     _register_tensor_scatter(_op, _ufunc)
 
 
+@kernel("SparseToDense")
+def sparse_to_dense(sparse_indices: np.ndarray, output_shape: Any, sparse_values: np.ndarray,
+                    default_value: np.ndarray, *, validate_indices: bool = True) -> np.ndarray:
+    """``default_value`` everywhere but at ``sparse_indices`` (rows of coordinates, or positions
+    of a vector). With ``validate_indices`` the rows must be sorted and unique, as in TF."""
+    op = "SparseToDense"
+    indices = np.asarray(sparse_indices)
+    values, default = np.asarray(sparse_values), np.asarray(default_value)
+    shape_ = tuple(int_vector(op, "output_shape", output_shape))
+    if indices.ndim > 2:
+        raise InvalidArgumentError(f"{op}: sparse_indices should be a scalar, vector, or matrix, got "
+                                   f"shape {shape_str(indices.shape)}")
+    rows = indices.reshape(-1, 1) if indices.ndim < 2 else indices
+    if rows.shape[1] != len(shape_):
+        raise InvalidArgumentError(f"{op}: sparse_indices rows have {rows.shape[1]} coordinates, "
+                                   f"output_shape has rank {len(shape_)}")
+    n = rows.shape[0]
+    if values.ndim > 1 or (values.ndim == 1 and values.size != n):
+        raise InvalidArgumentError(f"{op}: sparse_values has incorrect shape {shape_str(values.shape)}, "
+                                   f"should be [] or [{n}]")
+    if default.ndim != 0:
+        raise InvalidArgumentError(f"{op}: default_value should be a scalar, got shape "
+                                   f"{shape_str(default.shape)}")
+    out_of_bounds = ((rows < 0) | (rows >= np.array(shape_, dtype=np.int64))).any(axis=1)
+    if validate_indices and n:
+        flat = np.ravel_multi_index(tuple(np.clip(rows, 0, np.array(shape_) - 1).T), shape_) \
+            if all(shape_) else np.zeros(n, np.int64)
+        step = np.diff(flat)
+        bad = out_of_bounds.copy()
+        bad[1:] |= step <= 0
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            where = f"indices[{i}] = [{','.join(str(int(v)) for v in rows[i])}]"
+            if out_of_bounds[i]:
+                raise InvalidArgumentError(f"{op}: {where} is out of bounds: need 0 <= index < "
+                                           f"{shape_str(shape_)}")
+            if step[i - 1] == 0:
+                raise InvalidArgumentError(f"{op}: {where} is repeated")
+            raise InvalidArgumentError(f"{op}: {where} is out of order. Many sparse ops require "
+                                       f"sorted indices.")
+    if out_of_bounds.any():
+        raise InvalidArgumentError(f"{op}: Indices are not valid (out of bounds).  Shape: "
+                                   f"{shape_str(shape_)}")
+    out = np.full(shape_, default, dtype=values.dtype)
+    if n:
+        out[tuple(rows.T)] = values   # sequential: a repeated index keeps the last value
+    return out
+
+
 # -------------------------------------------------------------- one-hot / where
 
 @kernel("OneHot")
@@ -224,59 +272,3 @@ def where(x: np.ndarray) -> np.ndarray:
     if x.ndim == 0:
         raise InvalidArgumentError("Where: WhereOp : Unhandled input dimensions: 0")
     return np.argwhere(x).astype(np.int64, copy=False)
-
-
-# ---------------------------------------------------------------- band and diag
-
-@kernel("MatrixBandPart")
-def matrix_band_part(x: np.ndarray, num_lower: Any, num_upper: Any) -> np.ndarray:
-    """Keeps ``-num_lower <= col - row <= num_upper`` (a negative bound keeps that whole side)."""
-    x = np.asarray(x)
-    if x.ndim < 2:
-        raise InvalidArgumentError(f"MatrixBandPart: input must be at least 2-dim, received shape: "
-                                   f"{shape_str(x.shape)}")
-    rows, cols = x.shape[-2:]
-    lower = int_scalar("MatrixBandPart", "num_lower", num_lower)
-    upper = int_scalar("MatrixBandPart", "num_upper", num_upper)
-    if lower > rows:
-        raise InvalidArgumentError(f"MatrixBandPart: num_lower must be negative or less or equal to "
-                                   f"number of rows ({rows}) got: {lower}")
-    if upper > cols:
-        raise InvalidArgumentError(f"MatrixBandPart: num_upper must be negative or less or equal to "
-                                   f"number of columns ({cols}) got: {upper}")
-    offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
-    keep = np.ones((rows, cols), dtype=bool)
-    if lower >= 0:
-        keep &= offset >= -lower
-    if upper >= 0:
-        keep &= offset <= upper
-    if keep.all():
-        return x
-    return np.where(keep, x, zeros((), x.dtype))
-
-
-@kernel("Diag")
-def diag(x: np.ndarray) -> np.ndarray:
-    """Rank k → rank 2k: ``out[i..., i...] = x[i...]``, zeros elsewhere."""
-    x = np.asarray(x)
-    if x.ndim == 0:
-        raise InvalidArgumentError("Diag: Input must be at least rank 1, got 0")
-    n = x.size
-    out = zeros((n, n), x.dtype)
-    out[np.arange(n), np.arange(n)] = x.reshape(-1)
-    return out.reshape(x.shape + x.shape)
-
-
-@kernel("DiagPart")
-def diag_part(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim == 0 or x.ndim % 2:
-        raise InvalidArgumentError(f"DiagPart: The rank of the tensor should be even and positive, "
-                                   f"got shape {shape_str(x.shape)}")
-    k = x.ndim // 2
-    for i in range(k):
-        if x.shape[i] != x.shape[i + k]:
-            raise InvalidArgumentError(f"DiagPart: Invalid shape {shape_str(x.shape)}: dimensions "
-                                       f"{i} and {i + k} do not match.")
-    n = math.prod(x.shape[:k])
-    return np.ascontiguousarray(x.reshape(n, n).diagonal()).reshape(x.shape[:k])

@@ -601,6 +601,69 @@ def space_cases(c: Cases) -> None:
     c.add("reverse_v1_bad", "Reverse", [("tensor", _f32(2, 3)), ("dims", np.array([True, False, True]))])
 
 
+def diag_cases(c: Cases) -> None:
+    d = np.arange(1, 13, dtype=np.float32).reshape(3, 4)
+    batch = _f32(2, 3, 4, seed=15)
+    m = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for align in ("RIGHT_LEFT", "LEFT_RIGHT", "LEFT_LEFT", "RIGHT_RIGHT"):
+        low = align.lower()
+        c.add(f"matrix_diag_v3_band_{low}", "MatrixDiagV3",
+              [("diagonal", d), ("k", np.array([-1, 1], np.int32)), ("num_rows", np.int32(-1)),
+               ("num_cols", np.int32(-1)), ("padding_value", np.float32(0))], {"align": align})
+        c.add(f"matrix_diag_part_v3_{low}", "MatrixDiagPartV3",
+              [("input", m), ("k", np.array([-1, 2], np.int32)), ("padding_value", np.float32(9))],
+              {"align": align})
+        c.add(f"matrix_set_diag_v3_{low}", "MatrixSetDiagV3",
+              [("input", m), ("diagonal", _f32(2, 3, 3, seed=16)), ("k", np.array([-2, 0], np.int32))],
+              {"align": align})
+    c.add("matrix_diag_v3_single_rect", "MatrixDiagV3",
+          [("diagonal", batch[:, 0, :3]), ("k", np.int32(1)), ("num_rows", np.int32(3)),
+           ("num_cols", np.int32(-1)), ("padding_value", np.float32(-1))])
+    c.add("matrix_diag_v3_i64_wide", "MatrixDiagV3",
+          [("diagonal", np.array([[1, 2], [3, 4]], np.int64)), ("k", np.array([-1, 0], np.int32)),
+           ("num_rows", np.int32(-1)), ("num_cols", np.int32(4)), ("padding_value", np.int64(7))])
+    c.add("matrix_diag_v3_bad_k", "MatrixDiagV3",
+          [("diagonal", d), ("k", np.array([1, -1], np.int32)), ("num_rows", np.int32(-1)),
+           ("num_cols", np.int32(-1)), ("padding_value", np.float32(0))])
+    c.add("matrix_diag_v2_band", "MatrixDiagV2",
+          [("diagonal", d), ("k", np.array([-1, 1], np.int32)), ("num_rows", np.int32(-1)),
+           ("num_cols", np.int32(-1)), ("padding_value", np.float32(0))])
+    c.add("matrix_diag_part_v2_band", "MatrixDiagPartV2",
+          [("input", m), ("k", np.array([-2, 1], np.int32)), ("padding_value", np.float32(0))])
+    c.add("matrix_set_diag_v2_band", "MatrixSetDiagV2",
+          [("input", m), ("diagonal", _f32(2, 2, 3, seed=17)), ("k", np.array([0, 1], np.int32))])
+    c.add("matrix_diag_part_v3_out_of_bound", "MatrixDiagPartV3",
+          [("input", m[0]), ("k", np.array([-5, 2], np.int32)), ("padding_value", np.float32(0))])
+    c.add("matrix_diag_v1", "MatrixDiag", [("diagonal", batch)])
+    c.add("matrix_diag_v1_scalar", "MatrixDiag", [("diagonal", np.float32(1))])
+    c.add("matrix_diag_part_v1", "MatrixDiagPart", [("input", m)])
+    c.add("matrix_set_diag_v1", "MatrixSetDiag", [("input", m), ("diagonal", _f32(2, 3, seed=18))])
+    c.add("matrix_set_diag_v1_bad", "MatrixSetDiag", [("input", m[0]), ("diagonal", _f32(4))])
+
+    c.add("sparse_to_dense_2d", "SparseToDense",
+          [("sparse_indices", np.array([[0, 1], [2, 0]], np.int32)), ("output_shape", np.array([3, 3], np.int32)),
+           ("sparse_values", np.array([5, 6], np.float32)), ("default_value", np.float32(-1))],
+          {"validate_indices": True})
+    c.add("sparse_to_dense_1d_scalar_value_i64", "SparseToDense",
+          [("sparse_indices", np.array([1, 3], np.int64)), ("output_shape", np.array([5], np.int64)),
+           ("sparse_values", np.int32(7)), ("default_value", np.int32(0))], {"validate_indices": True})
+    c.add("sparse_to_dense_scalar_index", "SparseToDense",
+          [("sparse_indices", np.int32(2)), ("output_shape", np.array([4], np.int32)),
+           ("sparse_values", np.array(True)), ("default_value", np.array(False))], {"validate_indices": True})
+    c.add("sparse_to_dense_unsorted_unvalidated", "SparseToDense",
+          [("sparse_indices", np.array([[2, 0], [0, 1]], np.int32)), ("output_shape", np.array([3, 3], np.int32)),
+           ("sparse_values", np.array([5, 6], np.float32)), ("default_value", np.float32(0))],
+          {"validate_indices": False})
+    for name, rows, validate in (("unsorted", [[2, 0], [0, 1]], True), ("repeated", [[0, 1], [0, 1]], True),
+                                 ("out_of_bounds", [[0, 1], [3, 1]], False),
+                                 ("out_of_bounds_validated", [[0, 1], [3, 1]], True)):
+        c.add(f"sparse_to_dense_{name}", "SparseToDense",
+              [("sparse_indices", np.array(rows, np.int32)), ("output_shape", np.array([3, 3], np.int32)),
+               ("sparse_values", np.array([5, 6], np.float32)), ("default_value", np.float32(0))],
+              {"validate_indices": validate},
+              match=["is out of order. Many sparse ops require sorted indices."] if name == "unsorted" else None)
+
+
 def print_cases(table: Any) -> None:
     """tf.Print writes from C++ to stderr: captured at the file-descriptor level."""
     import tempfile
@@ -703,6 +766,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     index_cases(cases)
     partition_cases(cases)
     space_cases(cases)
+    diag_cases(cases)
     dtype_cases(cases)
     placeholder_cases(table)
     print_cases(table)

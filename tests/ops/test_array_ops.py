@@ -16,15 +16,15 @@ from hypothesis import strategies as st
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref, SessionState
-from orchestrator.ops import (array_ops, index_ops, join_ops, partition_ops, shape_ops, slicing_ops,
-                              space_ops)
+from orchestrator.ops import (array_ops, diag_ops, index_ops, join_ops, partition_ops, shape_ops,
+                              slicing_ops, space_ops)
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
 TYPE_ATTRS = {"T", "dtype", "out_type", "Tidx", "out_idx", "Tindices", "Index", "Tshape"}
 SHAPE_ATTRS = {"shape"}
 MODULES = {m.__name__ for m in (array_ops, shape_ops, join_ops, slicing_ops, index_ops, partition_ops,
-                                space_ops)}
+                                space_ops, diag_ops)}
 
 
 def load() -> tuple[list[dict], dict[str, np.ndarray]]:
