@@ -16,7 +16,6 @@ from typing import Any
 from google.protobuf import message, text_format
 
 from orchestrator import storage
-from orchestrator.errors import InvalidArgumentError
 from orchestrator.graph import names as naming
 from orchestrator.graph.collections import UNBOUND_INPUTS_KEY, VariableInfo, rename_proto_names
 from orchestrator.graph.model import Graph, Operation, Tensor, get_default_graph

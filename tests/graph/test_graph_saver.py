@@ -21,7 +21,7 @@ TRAIN_CKPT = FIXTURES / "train" / "model.ckpt-3"
 def _import(source, scopes=(None,)) -> tuple[Graph, list]:
     graph = Graph()
     with graph.as_default():
-        savers = [import_meta_graph(source if isinstance(source, str) else source, import_scope=s) for s in scopes]
+        savers = [import_meta_graph(source, import_scope=s) for s in scopes]
     return graph, savers
 
 
