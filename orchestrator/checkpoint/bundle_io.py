@@ -19,6 +19,7 @@ import numpy as np
 from orchestrator import storage
 from orchestrator.checkpoint import files, plan, read, table, tensor_codec
 from orchestrator.checkpoint.mapping import SliceSpec
+from orchestrator.checkpoint.v1 import check_extents
 from orchestrator.errors import DataLossError, InvalidArgumentError, NotFoundError, suggest
 
 Item = tuple[str, str, np.ndarray]      # (key, shape_and_slices spec or "", value)
@@ -221,6 +222,7 @@ def full_tensor(index: Index, name: str, stored: Mapping[bytes, np.ndarray]) -> 
     covered = 0
     for proto in entry.slices:
         extents = tuple((e.start, e.length if e.HasField("length") else -1) for e in proto.extent)
+        check_extents(full, extents, f"{index.prefix}: tensor {name!r}")
         spec = SliceSpec(full, extents)
         part = stored[table.encode_slice_key(name, extents)]
         if tuple(part.shape) != spec.shape:

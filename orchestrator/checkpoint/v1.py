@@ -78,8 +78,10 @@ class V1Checkpoint:
         self.path = path
         self._rows: dict[bytes, bytes] = {}
         self.tensors: dict[str, V1Tensor] = {}
+        self._stored_bytes = 0
         for shard_path, shard_data in shards if shards is not None else [(path, data or b"")]:
             self._add_shard(shard_path, shard_data)
+            self._stored_bytes += len(shard_data)
 
     def _add_shard(self, path: str, data: bytes) -> None:
         rows = dict(table.read_table(data, path))
@@ -132,10 +134,16 @@ class V1Checkpoint:
         info = self._tensor(name)
         if any(d < 0 for d in info.shape):
             raise DataLossError(f"{self.path}: tensor {name!r} has a negative dimension in {list(info.shape)}")
+        # Every element is stored explicitly (at least one byte each), so a shape with more
+        # elements than the files have bytes is corrupt; checked before allocating it.
+        if math.prod(info.shape) > self._stored_bytes:
+            raise DataLossError(f"{self.path}: tensor {name!r} claims shape {list(info.shape)}, more elements "
+                                f"than the checkpoint's {self._stored_bytes} bytes can hold")
         out = np.empty(info.shape, dtype=info.dtype.numpy) if info.dtype != DType.STRING else \
             np.full(info.shape, b"", dtype=object)
         covered = 0
         for extents in info.slices:
+            check_extents(info.shape, extents, f"{self.path}: tensor {name!r}")
             spec = SliceSpec(info.shape, extents)
             value = self._slice_value(info, extents, spec.shape)
             out[spec.index] = value
@@ -157,6 +165,14 @@ class V1Checkpoint:
         except Exception:
             raise DataLossError(f"{where}: the data entry is not a SavedTensorSlices proto") from None
         return tensor_values(proto.data.data, info.dtype, shape, where)
+
+
+def check_extents(shape: tuple[int, ...], extents: tuple[tuple[int, int], ...], where: str) -> None:
+    """A saved slice must lie inside its tensor (corrupt files must not reach numpy indexing)."""
+    if len(extents) != len(shape) or any(start < 0 or length < -1 or (length >= 0 and start + length > dim)
+                                         or (length < 0 and start != 0)
+                                         for (start, length), dim in zip(extents, shape)):
+        raise DataLossError(f"{where}: saved slice {list(extents)} does not fit the shape {list(shape)}")
 
 
 # TensorProto field of each dtype in V1 files (TF's SaveTypeTraits): small ints share int_val,
@@ -197,4 +213,4 @@ def tensor_values(proto: Any, dtype: DType, shape: tuple[int, ...], where: str) 
     return values.reshape(shape)
 
 
-__all__ = ["V1Checkpoint", "V1Tensor", "has_pattern", "is_v1_table", "tensor_values"]
+__all__ = ["V1Checkpoint", "V1Tensor", "check_extents", "has_pattern", "is_v1_table", "tensor_values"]

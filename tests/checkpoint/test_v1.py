@@ -7,11 +7,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from orchestrator.checkpoint import table, v1
 from orchestrator.checkpoint.reader import load_checkpoint
 from orchestrator.dtypes import DType
-from orchestrator.errors import DataLossError, NotFoundError
+from orchestrator.errors import DataLossError, NotFoundError, OrchestratorError
 
 
 def test_fixture_through_the_reader_api(fixtures_dir):
@@ -148,3 +149,24 @@ def test_corrupt_v1_table(fixtures_dir, tmp_path):
     (tmp_path / "model.ckpt").write_bytes(bytes(raw))
     with pytest.raises(DataLossError, match="crc32c"):
         load_checkpoint(str(tmp_path / "model.ckpt"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_fuzz_mutated_v1_file_only_raises_our_errors(fixtures_dir, data):
+    raw = bytearray((fixtures_dir / "checkpoints" / "v1_format" / "model.ckpt").read_bytes())
+    for _ in range(data.draw(st.integers(1, 6))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        checkpoint = v1.V1Checkpoint("fuzz.ckpt", bytes(raw))
+        checkpoint.read(checkpoint.names())
+    except OrchestratorError:
+        pass
+
+
+def test_slice_outside_the_tensor_is_data_loss(tmp_path):
+    extents = ((2, 3), (0, -1))
+    bad = _v1_file([("w", DType.INT32, [3, 2], [extents])], [("w", extents, lambda d: d.int_val.extend([1] * 6))])
+    (tmp_path / "bad").write_bytes(bad)
+    with pytest.raises(DataLossError, match="does not fit the shape"):
+        load_checkpoint(str(tmp_path / "bad")).get_tensor("w")
