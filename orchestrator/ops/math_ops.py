@@ -114,6 +114,14 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _unary_float(np.log, y)))
 
 
+def _mul_no_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(y == 0, np.zeros((), x.dtype), np.multiply(x, y))
+
+
+def _xlog1py(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _unary_float(np.log1p, y)))
+
+
 def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if _is_int(y) and np.any(y < 0):
         raise InvalidArgumentError("Pow: Integers to negative integer powers are not allowed "
@@ -135,7 +143,8 @@ for _op, _fn in {"Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.m
                  "SquaredDifference": _squared_difference}.items():
     _register_binary(_op, _fn, quiet=False)
 for _op, _fn in {"RealDiv": np.divide, "DivNoNan": _div_no_nan, "Atan2": np.arctan2,
-                 "Xdivy": _xdivy, "Xlogy": _xlogy, "Pow": _pow}.items():
+                 "Xdivy": _xdivy, "Xlogy": _xlogy, "Xlog1py": _xlog1py, "MulNoNan": _mul_no_nan,
+                 "Pow": _pow}.items():
     _register_binary(_op, _fn)
 for _op, _fn in {"Div": _true_div, "TruncateDiv": _trunc_div, "FloorDiv": _floor_div,
                  "FloorMod": _floor_mod, "TruncateMod": np.fmod, "Mod": np.fmod}.items():
@@ -207,7 +216,10 @@ _UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool]] = {
     "Exp": (np.exp, True), "Expm1": (np.expm1, True), "Log": (np.log, True),
     "Log1p": (np.log1p, True), "Sqrt": (np.sqrt, True), "Rsqrt": (_rsqrt, True),
     "Reciprocal": (_reciprocal, True), "Inv": (_reciprocal, True),
-    "Sin": (np.sin, True), "Cos": (np.cos, True), "Tanh": (np.tanh, True),
+    "Sin": (np.sin, True), "Cos": (np.cos, True), "Tan": (np.tan, True), "Tanh": (np.tanh, True),
+    "Asin": (np.arcsin, True), "Acos": (np.arccos, True), "Atan": (np.arctan, True),
+    "Sinh": (np.sinh, True), "Cosh": (np.cosh, True), "Asinh": (np.arcsinh, True),
+    "Acosh": (np.arccosh, True), "Atanh": (np.arctanh, True),
     "Sigmoid": (_sigmoid, True), "Erf": (erf, True), "Erfc": (erfc, True),
 }
 for _op, (_fn, _widen) in _UNARY.items():

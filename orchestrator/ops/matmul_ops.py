@@ -1,4 +1,4 @@
-"""MatMul and BatchMatMul/V2/V3.
+"""MatMul, BatchMatMul/V2/V3 and Einsum.
 
 ``MatMul`` takes two matrices; ``BatchMatMul`` (v1) needs equal batch dimensions,
 ``V2``/``V3`` broadcast them (numpy's matmul rule). ``adj_x``/``adj_y`` transpose the
@@ -82,3 +82,23 @@ def batch_mat_mul_v3(x: np.ndarray, y: np.ndarray, *, Tout: DType | None = None,
                      adj_x: bool = False, adj_y: bool = False) -> np.ndarray:
     out_dtype = Tout.numpy if Tout is not None else x.dtype
     return _batch_mat_mul("BatchMatMulV3", x, y, adj_x, adj_y, out_dtype, broadcast=True)
+
+
+# numpy's einsum without a contraction path loops in C; with one it hands big products to
+# BLAS but spends ~50 us planning. Plan only when the operands are big enough to pay.
+_EINSUM_PLAN_MIN_ELEMENTS = 16384
+
+
+@kernel("Einsum")
+def einsum(*inputs: np.ndarray, equation: bytes = b"") -> np.ndarray:
+    """TF's equation syntax (letters, ``...`` broadcasting, ``->``) is numpy's."""
+    text = equation.decode() if isinstance(equation, bytes) else str(equation)
+    out_dtype = inputs[0].dtype if inputs else np.dtype(np.float32)
+    operands = [a.astype(np.float32) for a in inputs] if out_dtype in NARROW_FLOATS else list(inputs)
+    plan = sum(a.size for a in operands) >= _EINSUM_PLAN_MIN_ELEMENTS and len(operands) > 1
+    try:
+        result = np.einsum(text, *operands, optimize=plan)
+    except ValueError as err:
+        shapes = ", ".join(shape_str(a.shape) for a in inputs)
+        raise InvalidArgumentError(f"Einsum: equation {text!r} does not fit the inputs {shapes}: {err}") from None
+    return as_array(result).astype(out_dtype, copy=False)

@@ -1,6 +1,6 @@
 """Segment reductions: Segment* (sorted ids), UnsortedSegment* (any ids, ``num_segments``),
 SparseSegment{Sum,Mean,SqrtN}[WithNumSegments] and their ``*Grad``/``*GradV2`` forms, which
-TF's gradient of ``embedding_lookup_sparse`` emits.
+TF's gradient of ``embedding_lookup_sparse`` emits; Bincount/DenseBincount.
 
 TF rules kept here: sorted segment ops need non-decreasing, non-negative ids and give
 the reduction's default (0, 1 for Prod) to ids that never occur; unsorted ones drop
@@ -209,3 +209,42 @@ def _sparse_grad(op: str, kind: str, grad: np.ndarray, indices: np.ndarray, segm
 _register_sparse("SparseSegmentSum", "sum")
 _register_sparse("SparseSegmentMean", "mean")
 _register_sparse("SparseSegmentSqrtN", "sqrtn")
+
+
+# ------------------------------------------------------------------ bincount
+
+def _bincount(op: str, values: np.ndarray, size: int, weights: np.ndarray, binary: bool) -> np.ndarray:
+    """Counts (or weight sums) of each value in [0, size) along the last axis; values >= size
+    are ignored, negative ones are an error. With no weights the output has the weights' type."""
+    if size < 0:
+        raise InvalidArgumentError(f"{op}: size ({size}) must be non-negative")
+    if values.size and values.min() < 0:
+        raise InvalidArgumentError(f"{op}: Input arr must be non-negative! (found {int(values.min())})")
+    use_weights = weights.size > 0 and not binary
+    if use_weights and weights.shape != values.shape:
+        raise InvalidArgumentError(f"{op}: weights shape {shape_str(weights.shape)} must be empty or "
+                                   f"equal to the input shape {shape_str(values.shape)}")
+    rows = values.reshape(-1, values.shape[-1]) if values.ndim > 1 else values.reshape(1, -1)
+    out = np.zeros((rows.shape[0], size), weights.dtype)
+    row_index = np.broadcast_to(np.arange(rows.shape[0])[:, None], rows.shape)
+    keep = rows < size
+    if binary:
+        out[row_index[keep], rows[keep]] = 1
+    else:
+        add = weights.reshape(rows.shape)[keep] if use_weights else np.ones((), weights.dtype)
+        np.add.at(out, (row_index[keep], rows[keep]), add)
+    return out if values.ndim > 1 else out.reshape(size)
+
+
+@kernel("Bincount")
+def bincount(arr: np.ndarray, size: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return _bincount("Bincount", arr.reshape(-1), int(size), weights.reshape(-1) if weights.size else weights,
+                     binary=False)
+
+
+@kernel("DenseBincount")
+def dense_bincount(input: np.ndarray, size: np.ndarray, weights: np.ndarray, *,  # noqa: A002
+                   binary_output: bool = False) -> np.ndarray:
+    if input.ndim > 2:
+        raise InvalidArgumentError(f"DenseBincount: input must be 1-D or 2-D, found {shape_str(input.shape)}")
+    return _bincount("DenseBincount", input, int(size), weights, binary=binary_output)

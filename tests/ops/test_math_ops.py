@@ -44,8 +44,10 @@ def restore(a: np.ndarray) -> np.ndarray:
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(restore(a))
-    a.flags.writeable = False   # kernels must never write into their inputs
+    """A read-only copy (kernels must never write into their inputs), strings as the
+    executor holds them: object arrays of bytes."""
+    a = np.array(restore(a), dtype=object if a.dtype.kind == "S" else None)
+    a.flags.writeable = False
     return a
 
 
@@ -69,6 +71,8 @@ def run(case: dict) -> list[np.ndarray]:
 
 def assert_matches(got: np.ndarray, want: np.ndarray, case: dict) -> None:
     assert isinstance(got, np.ndarray), type(got)
+    if want.dtype.kind == "S":
+        want = want.astype(object)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     assert got.shape == want.shape, (got.shape, want.shape)
     if want.dtype.kind in "fV" or want.dtype == ml_dtypes.bfloat16:
@@ -79,6 +83,8 @@ def assert_matches(got: np.ndarray, want: np.ndarray, case: dict) -> None:
         # Infinities must agree in sign, NaN positions exactly.
         np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
         np.testing.assert_array_equal(g[np.isinf(w)], w[np.isinf(w)])
+    elif want.dtype == object:
+        assert got.tolist() == want.tolist()
     else:
         np.testing.assert_array_equal(got, want)
 
