@@ -59,7 +59,7 @@ def import_into(graph: Graph, meta: Any, where: str, clear_devices: bool = False
     prefix = _scope_prefix(graph, import_scope)
     with graph._transaction():
         staged = build_operations(graph, meta, where, prefix, clear_devices, input_map)
-        collections = _build_collections(graph, meta, staged.ops, staged.rename_op, prefix, where)
+        collections = _build_collections(graph, meta, staged.ops, staged.rename_op, prefix, where, staged.frame_map)
         elements = _return_elements(staged.ops, staged.rename_op, return_elements, where)
         graph._register_op_defs(meta.meta_info_def.stripped_op_list.op)
         graph._add_functions(meta.graph_def.library, where)
@@ -117,7 +117,7 @@ def _collection_order(meta: Any) -> list[str]:
 
 
 def _build_collections(graph: Graph, meta: Any, ops: Mapping[str, Operation], rename_op: Callable[[str], str],
-                       prefix: str, where: str) -> list[tuple[str, list[Any]]]:
+                       prefix: str, where: str, frame_map: Mapping[str, str]) -> list[tuple[str, list[Any]]]:
     def resolve(name: str, key: str, renamed: str | None = None) -> Operation | Tensor:
         renamed = renamed or naming.rename_tensor(name, rename_op)
         op_name, index = naming.parse_tensor_name(renamed)
@@ -157,7 +157,9 @@ def _build_collections(graph: Graph, meta: Any, ops: Mapping[str, Operation], re
                     continue
                 proto = _parse_collection_proto(PROTO_KEYS[key], raw, key, where)
                 original_name = getattr(proto, "variable_name", "")
-                rename_proto_names(proto, lambda n: naming.rename_tensor(n, rename_op), rename_key)
+                # A WhileContextDef's context_name is its loop's frame name, which follows the frame.
+                rename_proto_names(proto, lambda n: frame_map.get(n) or naming.rename_tensor(n, rename_op),
+                                   rename_key)
                 if key in VARIABLE_KEYS:
                     resolve(original_name, key, proto.variable_name)
                     item: Any = VariableInfo(proto, graph)

@@ -24,6 +24,7 @@ _ENTER_OPS = frozenset({"Enter", "RefEnter"})
 class StagedImport:
     ops: dict[str, Operation]            # new name -> operation, in graph_def order
     rename_op: Callable[[str], str]      # graph_def node name -> new name
+    frame_map: dict[str, str]            # graph_def while frame name -> name in the graph
 
 
 class _LazyAttrs(Mapping):
@@ -55,6 +56,7 @@ def build_operations(graph: Graph, meta: Any, where: str, prefix: str, clear_dev
     def rename_op(name: str) -> str:
         return mapping.get(name) or naming.prepend_scope(name, prefix)
 
+    frame_map = _frame_names(graph, nodes, prefix)
     local_defs = {op.name: op for op in meta.meta_info_def.stripped_op_list.op}
     functions = {f.signature.name: f.signature for f in meta.graph_def.library.function}
     ops: dict[str, Operation] = {}
@@ -67,10 +69,9 @@ def build_operations(graph: Graph, meta: Any, where: str, prefix: str, clear_dev
             cls = attr_codec.AttrValue()
             cls.list.s.extend(naming.rename_colocation(protos["_class"].list.s, rename_op))
             protos["_class"] = cls
-        if prefix and node.op in _ENTER_OPS and "frame_name" in protos:
-            # TF's importer scopes while-loop frames too, so two imports never share a frame.
+        if node.op in _ENTER_OPS and "frame_name" in protos and frame_map:
             frame = attr_codec.AttrValue()
-            frame.s = (prefix + "/").encode() + protos["frame_name"].s
+            frame.s = frame_map[protos["frame_name"].s.decode("utf-8", "replace")].encode()
             protos["frame_name"] = frame
         new_name = mapping[node.name]
         try:
@@ -82,7 +83,36 @@ def build_operations(graph: Graph, meta: Any, where: str, prefix: str, clear_dev
         ops[new_name] = Operation(graph, new_name, node.op, device=device,
                                   attr_protos=protos, output_types=signature)
     _wire_inputs(graph, nodes, ops, mapping, local_defs, functions, input_map or {}, where)
-    return StagedImport(ops, rename_op)
+    return StagedImport(ops, rename_op, frame_map)
+
+
+def _frame_names(graph: Graph, nodes: list[Any], prefix: str) -> dict[str, str]:
+    """While-loop frame name of the graph_def → its name in the graph.
+
+    TF's importer prefixes frames with the import scope. Importing without a scope into
+    a graph that already has the same loop would give two loops one frame (TF does
+    that, and an executor keying frames by name then mixes their iterations); such a
+    frame gets the first free ``_1``, ``_2`` suffix instead, and the loop's
+    ``WhileContextDef`` follows it.
+    """
+    frames = {node.attr["frame_name"].s.decode("utf-8", "replace")
+              for node in nodes if node.op in _ENTER_OPS and "frame_name" in node.attr}
+    if not frames:
+        return {}
+    existing = {op.get_attr("frame_name").decode("utf-8", "replace")
+                for op in graph.get_operations() if op.type in _ENTER_OPS and "frame_name" in op.attr_protos}
+    scoped = {frame: naming.prepend_scope(frame, prefix) for frame in sorted(frames)}
+    taken = existing | set(scoped.values())
+    out = {}
+    for frame, name in scoped.items():
+        if name in existing:
+            count = 1
+            while f"{name}_{count}" in taken:
+                count += 1
+            name = f"{name}_{count}"
+            taken.add(name)
+        out[frame] = name
+    return out
 
 
 def _check_node_names(nodes: list[Any], where: str) -> None:

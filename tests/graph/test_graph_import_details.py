@@ -140,3 +140,24 @@ def test_while_frames_follow_the_import_scope():
     meta = export_meta_graph(graph=graph, export_scope="tower")
     exported = {n.attr["frame_name"].s for n in meta.graph_def.node if n.op in ("Enter", "RefEnter")}
     assert exported == {b"loop/while_context", b"gradients/loop/while_context"}
+
+
+def test_second_unscoped_import_gets_its_own_while_frames():
+    # TF gives both copies of the loop the frame "loop/while_context" (checked with TF 2.21),
+    # so an executor keying frames by name would mix their iterations; the second copy's
+    # frames and its WhileContextDef get "_1".
+    graph = _import(str(TRAIN_META))
+    _import(str(TRAIN_META), graph)
+    first, second = graph.get_collection("while_context")
+    assert (first.context_name, second.context_name) == ("loop/while_context", "loop/while_context_1")
+    for ctx in (first, second):
+        enters = [graph.get_tensor_by_name(name).op for name in ctx.loop_enter_names]
+        assert enters and {op.get_attr("frame_name") for op in enters} == {ctx.context_name.encode()}
+    assert set(first.loop_exit_names).isdisjoint(second.loop_exit_names)
+    # The gradient loop's frame is renamed the same way.
+    frames = {op.get_attr("frame_name") for op in graph.get_operations() if op.type in ("Enter", "RefEnter")}
+    assert frames == {b"loop/while_context", b"loop/while_context_1", b"gradients/loop/while_context",
+                      b"gradients/loop/while_context_1"}
+    # A scoped import keeps TF's scoped frame names.
+    _import(str(TRAIN_META), graph, import_scope="t")
+    assert graph.get_collection("while_context")[2].context_name == "t/loop/while_context"
