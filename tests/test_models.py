@@ -72,8 +72,12 @@ def assert_same_summary(ours: bytes, expected: bytes, tolerance: dict, step: int
             assert_close(np.float32(va.simple_value), np.float32(vb.simple_value), tolerance, what)
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
-def test_model_resumes_like_tf(name: str) -> None:
+V1_MODELS = [n for n in MODEL_NAMES if json.loads((MODELS / n / "manifest.json").read_text())["control_flow"] == "v1"]
+
+
+@pytest.mark.parametrize("name,lift_loops", [(n, True) for n in MODEL_NAMES] + [(n, False) for n in V1_MODELS])
+def test_model_resumes_like_tf(name: str, lift_loops: bool) -> None:
+    """(v1 models run twice: loops lifted to compiled loop nodes, and on the frame executor.)"""
     folder = MODELS / name
     manifest = json.loads((folder / "manifest.json").read_text())
     reference = np.load(folder / "reference.npz")
@@ -81,6 +85,7 @@ def test_model_resumes_like_tf(name: str) -> None:
     with graph.as_default():
         saver = import_meta_graph(str(folder / "model.meta"))
     sess = Session(graph=graph)
+    sess.lift_loops = lift_loops
     assert sess.unsupported_ops() == {}
     saver.restore(sess, str(folder / manifest["checkpoint"]))
     fetches = [manifest["train_op"], manifest["loss"]]
@@ -95,6 +100,8 @@ def test_model_resumes_like_tf(name: str) -> None:
         if manifest.get("summary"):
             assert_same_summary(results[2], reference[f"summary/{step}"].tobytes(), manifest["tolerance"], step)
     assert_close(np.array(losses), reference["loss"], manifest["tolerance"], f"{name} losses")
+    expected_path = {"none": "none", "v2": "none", "v1": "v1-lifted" if lift_loops else "v1"}[manifest["control_flow"]]
+    assert {plan.control_flow for plan in sess._plans.values()} == {expected_path}
     finals = [key for key in reference.files if key.startswith("final/")]
     assert finals, "reference has no final variables"
     for key in finals:

@@ -132,8 +132,13 @@ def graph_node_call(op: Any, fed: set, make_ctx: Callable[[Any], Any]) -> NodeCa
 
 
 def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
-                   output_keys: Sequence[Hashable], copy_outputs: Sequence[bool]) -> FlatSchedule:
-    """Assign integer slots, fold constants, compute last uses, emit Steps."""
+                   output_keys: Sequence[Hashable], copy_outputs: Sequence[bool],
+                   finalize: bool = True) -> FlatSchedule:
+    """Assign integer slots, fold constants, compute last uses, emit Steps.
+
+    ``finalize=False`` for inner schedules (function bodies, loop bodies): their outputs are
+    handed on as they are (a Ref stays a Ref) instead of being made into fetch results.
+    """
     slot: dict[Hashable, int] = {}
     for key in input_keys:
         slot.setdefault(key, len(slot))
@@ -172,7 +177,7 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
         steps.append(Step(call.fn, tuple(slot[k] for k in call.inputs), call.deref, call.kwargs,
                           out, nout, frees_here, call.node))
     return FlatSchedule(steps, template, [slot[k] for k in input_keys],
-                        [slot[k] for k in output_keys], copy_outputs)
+                        [slot[k] for k in output_keys], copy_outputs, finalize)
 
 
 def aliasing_tensors(ops: Sequence[Any]) -> set:

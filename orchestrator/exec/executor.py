@@ -44,16 +44,17 @@ def deref(value: Any) -> Any:
 class FlatSchedule:
     """A compiled straight-line program. ``run(inputs)`` returns the values of ``output_slots``."""
 
-    __slots__ = ("steps", "template", "input_slots", "output_slots", "copy_outputs", "num_ops")
+    __slots__ = ("steps", "template", "input_slots", "output_slots", "copy_outputs", "num_ops", "finalize")
 
     def __init__(self, steps: Sequence[Step], template: list, input_slots: Sequence[int],
-                 output_slots: Sequence[int], copy_outputs: Sequence[bool]):
+                 output_slots: Sequence[int], copy_outputs: Sequence[bool], finalize: bool = True):
         self.steps = tuple(steps)
         self.template = template
         self.input_slots = tuple(input_slots)
         self.output_slots = tuple(output_slots)
         self.copy_outputs = tuple(copy_outputs)
         self.num_ops = len(self.steps)
+        self.finalize = finalize
 
     def run(self, inputs: Sequence[Any]) -> list[Any]:
         vals = self.template.copy()
@@ -84,6 +85,8 @@ class FlatSchedule:
             if error is exc:
                 raise
             raise error from exc
+        if not self.finalize:
+            return [vals[slot] for slot in self.output_slots]
         outputs = []
         for slot, copy in zip(self.output_slots, self.copy_outputs):
             value = vals[slot]

@@ -156,7 +156,8 @@ class _FunctionCompiler:
             ret_keys.append(self._value_key(self.fdef.ret[arg.name], f"ret {arg.name!r}"))
         order = self._needed_in_order(ret_keys)
         calls = [self._node_call(self.nodes[n]) for n in order]
-        return build_schedule(calls, [("arg", a) for a in self.arg_names], ret_keys, [False] * len(ret_keys))
+        return build_schedule(calls, [("arg", a) for a in self.arg_names], ret_keys, [False] * len(ret_keys),
+                              finalize=False)
 
     # ------------------------------------------------------------------ attrs and outputs
     def _decode_attrs(self, node: Any) -> dict:

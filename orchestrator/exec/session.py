@@ -22,6 +22,7 @@ from typing import Any
 
 from orchestrator.errors import FailedPreconditionError, UnimplementedError
 from orchestrator.exec import compile as compiler
+from orchestrator.exec import loops
 from orchestrator.exec.feeds import flatten_fetches, resolve_feeds
 from orchestrator.exec.frames import DynamicSchedule
 from orchestrator.exec.functions import FunctionRuntime, missing_kernels
@@ -37,7 +38,7 @@ class RunPlan:
     def __init__(self, schedule: Any, element_outputs: Sequence[int | None], control_flow: str):
         self.schedule = schedule
         self.element_outputs = tuple(element_outputs)
-        self.control_flow = control_flow          # "none" (flat) or "v1" (dynamic executor)
+        self.control_flow = control_flow   # "none" (flat), "v1-lifted" (loops compiled) or "v1" (frames)
 
     @property
     def num_ops(self) -> int:
@@ -73,6 +74,9 @@ class Session:
         self.config = config
         self.state = SessionState()
         self.storage_options: dict = {}
+        # v1 while loops run as compiled loop nodes when their frames have the plain loop
+        # shape (exec/loops.py); False forces the general frame executor (exec/frames.py).
+        self.lift_loops = True
         self._closed = False
         self._plans: dict[tuple, RunPlan] = {}
         self._plans_version = self.graph.version
@@ -169,15 +173,20 @@ class Session:
         compiler.check_runnable(ops, fed, self.graph.function_library)
         calls_by_op = {op: compiler.graph_node_call(op, fed, self._kernel_ctx)
                        for op in ops if op.type not in compiler.EXECUTOR_OPS}
+        output_keys = [("feed", t) if t in fed else t for t in fetch_tensors]
         if any(op.type in compiler.V1_CONTROL_FLOW for op in ops):
             alias = compiler.aliasing_tensors(ops)
+            lifted = loops.lift(ops, fed, fetch_tensors, targets, self._kernel_ctx) if self.lift_loops else None
+            if lifted is not None:
+                schedule = compiler.build_schedule(lifted, [("feed", t) for t in feed_tensors], output_keys,
+                                                   [t in alias for t in fetch_tensors])
+                return RunPlan(schedule, element_outputs, "v1-lifted")
             runnable = [op for op in ops if op in calls_by_op]
             schedule: Any = DynamicSchedule(runnable, [calls_by_op[op] for op in runnable], fetch_tensors,
                                             targets, feed_tensors, [t in alias for t in fetch_tensors])
             return RunPlan(schedule, element_outputs, "v1")
         order = [op for op in compiler.toposort(ops, fed) if op in calls_by_op]
         alias = compiler.aliasing_tensors(order)
-        output_keys = [("feed", t) if t in fed else t for t in fetch_tensors]
         schedule = compiler.build_schedule([calls_by_op[op] for op in order], [("feed", t) for t in feed_tensors],
                                            output_keys, [t in alias for t in fetch_tensors])
         return RunPlan(schedule, element_outputs, "none")

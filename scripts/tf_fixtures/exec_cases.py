@@ -9,7 +9,7 @@ Each case is ``tests/fixtures/exec/<case>/``:
   ``op_types``, ``description``.
 
 v1 cases are built with ``disable_control_flow_v2()`` (Enter/Exit/Switch/Merge frames,
-dead branches, a loop inside an untaken branch); v2 cases with it enabled (While/If/Case
+dead branches, a loop inside an untaken branch, nested loops and their gradient); v2 cases with it enabled (While/If/Case
 bodies and a tf.function call in the function library).
 """
 from __future__ import annotations
@@ -80,9 +80,28 @@ def _functional(tf: Any) -> tuple:
     return "v2: tf.function (PartitionedCall), While, If, Case (index 5 runs the last branch)", [result], feeds
 
 
+def _nested_while_with_gradient(tf: Any) -> tuple:
+    v1 = tf.compat.v1
+    x = v1.placeholder(tf.float32, [3], name="x")
+    n = v1.placeholder(tf.int32, [], name="n")
+
+    def outer_body(i, acc):
+        _, acc = tf.while_loop(lambda j, a: j < 2, lambda j, a: (j + 1, a * 0.9 + tf.sin(x)), [0, acc],
+                               name="inner")
+        return i + 1, acc * x
+
+    i, acc = tf.while_loop(lambda i, acc: i < n, outer_body, [0, tf.ones([3])], name="outer")
+    result = tf.identity(tf.reduce_sum(acc), name="result")
+    grad = tf.identity(tf.gradients(result, x)[0], name="grad")
+    feeds = [{"x:0": np.array([0.5, -1.0, 1.5], np.float32), "n:0": np.int32(k)} for k in (0, 1, 3)]
+    return ("nested v1 while loops (no cond) and their gradient: stacks, loop-invariant gradient "
+            "accumulation, ops between Switch and Exit"), [result, grad], feeds
+
+
 CASES: dict[str, tuple[str, Callable[[Any], tuple]]] = {
     "while_v1_nested": ("v1", _nested_while_with_cond),
     "cond_v1_loop": ("v1", _loop_in_untaken_branch),
+    "while_v1_grad": ("v1", _nested_while_with_gradient),
     "functional_v2": ("v2", _functional),
 }
 

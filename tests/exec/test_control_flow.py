@@ -29,9 +29,11 @@ def load(case: str) -> tuple[Session, dict, dict]:
     return Session(graph=graph), manifest, dict(np.load(folder / "cases.npz"))
 
 
+@pytest.mark.parametrize("lift_loops", [True, False])
 @pytest.mark.parametrize("case", CASES)
-def test_matches_tf(case: str) -> None:
+def test_matches_tf(case: str, lift_loops: bool) -> None:
     sess, manifest, arrays = load(case)
+    sess.lift_loops = lift_loops
     assert sess.unsupported_ops() == {}
     for k in range(manifest["runs"]):
         feed = {name: arrays[f"feed/{k}/{name}"] for name in manifest["feeds"]}
@@ -42,15 +44,14 @@ def test_matches_tf(case: str) -> None:
             np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-6, err_msg=f"{case} run {k} {name}")
 
 
-def test_v1_graphs_take_the_dynamic_executor_and_v2_the_flat_one() -> None:
-    sess, manifest, arrays = load("while_v1_nested")
+@pytest.mark.parametrize("case,path", [("while_v1_nested", "v1"), ("cond_v1_loop", "v1"), ("functional_v2", "none"),
+                                       ("while_v1_grad", "v1-lifted")])
+def test_executor_choice(case: str, path: str) -> None:
+    """A v1 cond anywhere keeps the frame executor (dead tensors); v2 graphs are flat."""
+    sess, manifest, arrays = load(case)
     elements = [sess.graph.get_tensor_by_name(n) for n in manifest["fetches"]]
     feeds = [sess.graph.get_tensor_by_name(n) for n in sorted(manifest["feeds"])]
-    assert sess.plan(elements, feeds).control_flow == "v1"
-    sess, manifest, arrays = load("functional_v2")
-    elements = [sess.graph.get_tensor_by_name(n) for n in manifest["fetches"]]
-    feeds = [sess.graph.get_tensor_by_name(n) for n in sorted(manifest["feeds"])]
-    assert sess.plan(elements, feeds).control_flow == "none"
+    assert sess.plan(elements, feeds).control_flow == path
 
 
 def test_function_bodies_are_compiled_once() -> None:
