@@ -51,6 +51,7 @@ MODULES: list[tuple[str, str]] = [
     ("ops_state", "ops"),
     ("ops_train", "ops"),
     ("ops_collections", "ops"),
+    ("collection_graphs", "ops"),
     ("exec_cases", ""),
 ]
 
