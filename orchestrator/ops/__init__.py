@@ -22,7 +22,8 @@ FAMILIES = [
     "topk_ops",          # TopKV2, InTopKV2/InTopK, NthElement
     "conv_ops",          # Conv2D and its backprops (im2col + matmul)
     "depthwise_ops",     # DepthwiseConv2dNative and its backprops
-    "pool_ops",          # MaxPool/AvgPool (+WithArgmax) and their gradients
+    "pool_ops",          # MaxPool/AvgPool and their gradients
+    "pool_argmax_ops",   # MaxPoolWithArgmax, MaxPoolGradWithArgmax
     "norm_ops",          # FusedBatchNorm V1-V3, LRN and their gradients
     "state_ops",         # ref and resource variables, assign*, scatter*
     "training_ops",      # Apply*/ResourceApply*/ResourceSparseApply* optimizers

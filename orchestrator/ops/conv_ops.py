@@ -12,6 +12,7 @@ run in TF does not silently run here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,49 +53,68 @@ def _axis(op: str, size: int, k: int, stride: int, dilation: int, padding: str,
     return Axis(size, k, stride, dilation, out, before, after)
 
 
-def _four(op: str, name: str, values: Sequence[int]) -> list[int]:
-    values = [int(v) for v in np.asarray(values).reshape(-1)]
+def _four(op: str, name: str, values: tuple[int, ...]) -> tuple[int, ...]:
     if len(values) != 4:
-        raise InvalidArgumentError(f"{op}: {name} must have 4 elements, found {values}")
+        raise InvalidArgumentError(f"{op}: {name} must have 4 elements, found {list(values)}")
     return values
+
+
+def int_tuple(values: Sequence[int] | np.ndarray) -> tuple[int, ...]:
+    """Hashable form of a list attr or a 1-D int tensor (MaxPoolV2's ksize input)."""
+    if isinstance(values, np.ndarray):
+        return tuple(values.reshape(-1).tolist())
+    return tuple(int(v) for v in values)
 
 
 def window_geometry(op: str, spatial: tuple[int, int], window: tuple[int, int],
                     strides: Sequence[int], padding: bytes | str, dilations: Sequence[int] = (1, 1, 1, 1),
                     explicit_paddings: Sequence[int] = ()) -> tuple[Axis, Axis]:
-    """The (rows, cols) geometry of an NHWC window op; TF's checks and messages."""
+    """The (rows, cols) geometry of an NHWC window op; TF's checks and messages. Cached:
+    a training step asks for the same few geometries every time."""
+    return _window_geometry(op, tuple(spatial), tuple(window), int_tuple(strides), padding,
+                            int_tuple(dilations), int_tuple(explicit_paddings))
+
+
+@functools.lru_cache(maxsize=1024)
+def _window_geometry(op: str, spatial: tuple[int, int], window: tuple[int, int],
+                     strides: tuple[int, ...], padding: bytes | str, dilations: tuple[int, ...],
+                     explicit_paddings: tuple[int, ...]) -> tuple[Axis, Axis]:
     strides = _four(op, "strides", strides)
     dilations = _four(op, "dilations", dilations)
     if strides[0] != 1 or strides[3] != 1:
         raise UnimplementedError(f"{op}: strides in the batch and depth dimensions are not "
-                                 f"supported (TF's CPU kernels neither); strides = {strides}")
+                                 f"supported (TF's CPU kernels neither); strides = {list(strides)}")
     if dilations[0] != 1 or dilations[3] != 1:
         raise UnimplementedError(f"{op}: dilations in the batch and depth dimensions are not "
-                                 f"supported (TF's CPU kernels neither); dilations = {dilations}")
+                                 f"supported (TF's CPU kernels neither); dilations = {list(dilations)}")
     if min(strides) < 1 or min(dilations) < 1:
         raise InvalidArgumentError(f"{op}: strides and dilations must be >= 1, found "
-                                   f"{strides} and {dilations}")
+                                   f"{list(strides)} and {list(dilations)}")
     pad = data_format_str(padding)
     if pad not in ("SAME", "VALID", "EXPLICIT"):
         raise InvalidArgumentError(f"{op}: padding must be SAME, VALID or EXPLICIT, found {pad!r}")
     pairs = [(0, 0), (0, 0)]
     if pad == "EXPLICIT":
-        flat = [int(p) for p in explicit_paddings]
+        flat = explicit_paddings
         if len(flat) != 8 or min(flat) < 0 or any(flat[i] for i in (0, 1, 6, 7)):
             raise InvalidArgumentError(
                 f"{op}: explicit_paddings must be 8 non-negative values padding only H and W "
-                f"(NHWC), found {flat}")
+                f"(NHWC), found {list(flat)}")
         pairs = [(flat[2], flat[3]), (flat[4], flat[5])]
     return tuple(_axis(op, spatial[i], window[i], strides[i + 1], dilations[i + 1], pad, pairs[i])
                  for i in range(2))
 
 
 def pad_input(x: np.ndarray, rows: Axis, cols: Axis, value: float = 0) -> np.ndarray:
-    """x (NHWC) with the geometry's padding; x itself when there is none."""
-    widths = ((0, 0), (rows.pad_before, rows.pad_after), (cols.pad_before, cols.pad_after), (0, 0))
+    """x (NHWC) with the geometry's padding; x itself when there is none. (A fill and one
+    slice copy: np.pad costs ~50 us of Python per call on small tensors.)"""
     if not (rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after):
         return x
-    return np.pad(x, widths, constant_values=value)
+    n, h, w, c = x.shape
+    padded = np.full((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
+                     value, x.dtype)
+    padded[:, rows.pad_before:rows.pad_before + h, cols.pad_before:cols.pad_before + w, :] = x
+    return padded
 
 
 def patches(padded: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
@@ -249,7 +269,7 @@ def _input_grad_stride1(dy: np.ndarray, filter: np.ndarray, x_shape: tuple[int, 
     the rows/cols of padded dx that are real input are computed."""
     kh, kw, depth, out_depth = filter.shape
     n, h, w, _ = x_shape
-    full = np.pad(dy, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    full = pad_input(dy, Axis(0, kh, 1, 1, 0, kh - 1, kh - 1), Axis(0, kw, 1, 1, 0, kw - 1, kw - 1))
     window = full[:, rows.pad_before:rows.pad_before + h + kh - 1,
                   cols.pad_before:cols.pad_before + w + kw - 1, :]
     row_axis = Axis(h + kh - 1, kh, 1, 1, h, 0, 0)

@@ -66,9 +66,11 @@ def _register_forward(op: str, with_reserve_3: bool) -> None:
         eps = u.type(epsilon)
         if is_training:
             count = x.size // channels if channels else 0
-            batch_mean = xf.mean(axis=axes, dtype=u) if count else np.zeros(channels, u)
+            # sum / count as TF does (np.mean adds ~10 us of Python per call)
+            n = u.type(max(count, 1))
+            batch_mean = xf.sum(axis=axes, dtype=u) / n
             centered = xf - batch_mean.reshape(bshape)
-            batch_var = np.square(centered).mean(axis=axes, dtype=u) if count else np.zeros(channels, u)
+            batch_var = np.square(centered).sum(axis=axes, dtype=u) / n
             factor = u.type(count / (count - 1) if count > 1 else 1)
             unbiased = batch_var * factor
             if exponential_avg_factor == 1.0:

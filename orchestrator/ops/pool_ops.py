@@ -8,13 +8,15 @@ SAME padding divides by the number of real (unpadded) elements in each window.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
-from orchestrator.dtypes import DType, numpy_dtype
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
-from orchestrator.ops.conv_ops import Axis, check_nhwc, pad_input, window_geometry, window_slice
+from orchestrator.ops.conv_ops import (Axis, check_nhwc, int_tuple, pad_input, window_geometry,
+                                        window_slice)
+from orchestrator.ops.pool_tiles import is_tiled, scatter_picks, spread, tiles, window_last
 from orchestrator.ops.registry import kernel
 
 
@@ -24,26 +26,32 @@ def _check_input(op: str, x: np.ndarray) -> None:
                                    f"{list(x.shape)}")
 
 
-def _window_ints(op: str, name: str, values: Sequence[int] | np.ndarray) -> list[int]:
-    values = [int(v) for v in np.asarray(values).reshape(-1)]
+def _window_ints(op: str, name: str, values: tuple[int, ...]) -> tuple[int, ...]:
     if len(values) != 4 or min(values) < 1:
-        raise InvalidArgumentError(f"{op}: {name} must be 4 values >= 1, found {values}")
+        raise InvalidArgumentError(f"{op}: {name} must be 4 values >= 1, found {list(values)}")
     return values
 
 
 def _geometry(op: str, x_shape: tuple[int, ...], ksize, strides, padding, data_format,
               explicit_paddings: Sequence[int] = ()) -> tuple[Axis, Axis]:
+    return _cached_geometry(op, x_shape[1], x_shape[2], int_tuple(ksize), int_tuple(strides), padding,
+                            data_format, int_tuple(explicit_paddings))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_geometry(op: str, height: int, width: int, ksize: tuple[int, ...], strides: tuple[int, ...],
+                     padding, data_format, explicit_paddings: tuple[int, ...]) -> tuple[Axis, Axis]:
     check_nhwc(op, data_format)
     ksize = _window_ints(op, "ksize", ksize)
     strides = _window_ints(op, "strides", strides)
     if ksize[0] != 1 or strides[0] != 1:
         raise UnimplementedError(f"{op}: pooling over the batch dimension is not supported "
-                                 f"(nor by TF); ksize = {ksize}, strides = {strides}")
+                                 f"(nor by TF); ksize = {list(ksize)}, strides = {list(strides)}")
     if ksize[3] != 1 or strides[3] != 1:
         raise UnimplementedError(
-            f"{op}: pooling across depth is not implemented here; ksize = {ksize}, strides = "
-            f"{strides} (TF supports depth-only max pooling, never depth and space together)")
-    return window_geometry(op, (x_shape[1], x_shape[2]), (ksize[1], ksize[2]), strides, padding,
+            f"{op}: pooling across depth is not implemented here; ksize = {list(ksize)}, strides = "
+            f"{list(strides)} (TF supports depth-only max pooling, never depth and space together)")
+    return window_geometry(op, (height, width), (ksize[1], ksize[2]), strides, padding,
                            explicit_paddings=explicit_paddings)
 
 
@@ -61,6 +69,15 @@ def _valid_counts(axis: Axis) -> np.ndarray:
     """How many real input positions each output window covers along one axis."""
     start = np.arange(axis.out) * axis.stride - axis.pad_before
     return np.minimum(start + axis.kernel, axis.size) - np.maximum(start, 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _window_counts(rows: Axis, cols: Axis, dtype: np.dtype) -> np.ndarray:
+    """[1, OH, OW, 1] real-element count of every window (read-only: it is shared)."""
+    counts = (_valid_counts(rows)[:, None] * _valid_counts(cols)[None, :]).astype(dtype)
+    counts = counts[None, :, :, None]
+    counts.flags.writeable = False
+    return counts
 
 
 def _valid_mask(rows: Axis, cols: Axis, i: int, j: int) -> np.ndarray | None:
@@ -83,10 +100,13 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
         return np.empty(out_shape, x.dtype)
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
     combine = np.fmax if x.dtype.kind == "f" else np.maximum
-    out = None
-    for _, i, j in _offsets(rows, cols):
-        window = padded[window_slice(rows, cols, i, j)]
-        out = window.copy() if out is None else combine(out, window, out=out)
+    if is_tiled(rows, cols):
+        out = combine.reduce(tiles(padded, rows, cols), axis=(2, 4))
+    else:
+        out = None
+        for _, i, j in _offsets(rows, cols):
+            window = padded[window_slice(rows, cols, i, j)]
+            out = window.copy() if out is None else combine(out, window, out=out)
     if x.dtype.kind == "f":
         # TF's reduction starts from the lowest finite value: an all -inf (or all NaN)
         # window gives -FLT_MAX, not -inf.
@@ -109,6 +129,8 @@ def _first_max_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     masks are ~30x slower than arithmetic). Exact when no value can tie with the padding and
     no NaN is present: then TF's scan picks the first maximum too."""
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
+    if is_tiled(rows, cols):   # argmax returns the first maximum
+        return window_last(tiles(padded, rows, cols)).argmax(axis=-1).astype(np.int32)
     best = None
     for _, i, j in _offsets(rows, cols):
         window = padded[window_slice(rows, cols, i, j)]
@@ -150,6 +172,8 @@ def _check_grad(op: str, grad: np.ndarray, expected: tuple[int, ...], what: str)
 
 def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     _check_grad(op, grad, _out_shape(x.shape, rows, cols), "pooled output")
+    if is_tiled(rows, cols) and grad.size:
+        return scatter_picks(_argmax_offsets(x, rows, cols), grad, x.shape, rows, cols)
     n, h, w, c = x.shape
     padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
                       grad.dtype)
@@ -261,12 +285,13 @@ def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
     out_shape = _out_shape(value.shape, rows, cols)
     acc = _accumulator(value.dtype)
     total = np.zeros(out_shape, acc)
-    if total.size:
+    if total.size and is_tiled(rows, cols):
+        total = tiles(pad_input(value, rows, cols), rows, cols).sum(axis=(2, 4), dtype=acc)
+    elif total.size:
         padded = pad_input(value, rows, cols)
         for _, i, j in _offsets(rows, cols):
             total += padded[window_slice(rows, cols, i, j)]
-    counts = (_valid_counts(rows)[:, None] * _valid_counts(cols)[None, :]).astype(acc)
-    return (total / counts[None, :, :, None]).astype(value.dtype, copy=False)
+    return (total / _window_counts(rows, cols, acc)).astype(value.dtype, copy=False)
 
 
 @kernel("AvgPoolGrad")
@@ -281,68 +306,13 @@ def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequ
     _check_grad(op, grad, _out_shape(shape, rows, cols), "pooled output")
     n, h, w, c = shape
     acc = _accumulator(grad.dtype)
+    share = grad.astype(acc) / _window_counts(rows, cols, acc)
+    if is_tiled(rows, cols) and share.size:
+        return spread(share, shape, rows, cols).astype(grad.dtype)
     padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
                       acc)
-    counts = (_valid_counts(rows)[:, None] * _valid_counts(cols)[None, :]).astype(acc)
-    share = grad.astype(acc) / counts[None, :, :, None]
     if share.size:
         for _, i, j in _offsets(rows, cols):
             padded[window_slice(rows, cols, i, j)] += share
     return padded[:, rows.pad_before:rows.pad_before + h,
                   cols.pad_before:cols.pad_before + w, :].astype(grad.dtype)
-
-
-# ---------------------------------------------------------------- with argmax
-
-def _flat_argmax(x: np.ndarray, rows: Axis, cols: Axis, include_batch_in_index: bool) -> np.ndarray:
-    """Flat input index ((b*H + y)*W + x)*C + c of each window's pick (b only when asked)."""
-    chosen = _tf_scan_offsets(x, rows, cols) if x.size else np.zeros(_out_shape(x.shape, rows, cols),
-                                                                       np.int32)
-    n, h, w, c = x.shape
-    y = np.arange(rows.out)[None, :, None, None] * rows.stride - rows.pad_before + chosen // cols.kernel
-    xx = np.arange(cols.out)[None, None, :, None] * cols.stride - cols.pad_before + chosen % cols.kernel
-    index = (y.astype(np.int64) * w + xx) * c + np.arange(c)
-    if include_batch_in_index:
-        index = index + np.arange(n).reshape(n, 1, 1, 1) * (h * w * c)
-    return index
-
-
-@kernel("MaxPoolWithArgmax", multi=True)
-def max_pool_with_argmax(input: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
-                         padding: bytes, Targmax: DType = DType.INT64,
-                         include_batch_in_index: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Values and flat indices of TF's scan pick (the first maximum, a leading NaN sticks)."""
-    op = "MaxPoolWithArgmax"
-    _check_input(op, input)
-    rows, cols = _geometry(op, input.shape, ksize, strides, padding, b"NHWC")
-    index = _flat_argmax(input, rows, cols, include_batch_in_index)
-    within_image = index if include_batch_in_index else \
-        index + np.arange(input.shape[0]).reshape(-1, 1, 1, 1) * (input[0].size if input.size else 0)
-    values = input.reshape(-1)[within_image] if input.size else np.zeros(index.shape, input.dtype)
-    return values, index.astype(numpy_dtype(Targmax))
-
-
-@kernel("MaxPoolGradWithArgmax")
-def max_pool_grad_with_argmax(input: np.ndarray, grad: np.ndarray, argmax: np.ndarray, *,
-                              ksize: Sequence[int], strides: Sequence[int], padding: bytes,
-                              include_batch_in_index: bool = False) -> np.ndarray:
-    """grad summed into the input positions argmax names (in order, as TF's loop adds them)."""
-    op = "MaxPoolGradWithArgmax"
-    _check_input(op, input)
-    rows, cols = _geometry(op, input.shape, ksize, strides, padding, b"NHWC")
-    expected = _out_shape(input.shape, rows, cols)
-    _check_grad(op, grad, expected, "pooled output")
-    if argmax.shape != expected:
-        raise InvalidArgumentError(f"{op}: argmax shape {list(argmax.shape)} must be the pooled "
-                                   f"output shape {list(expected)}")
-    per_image = int(np.prod(input.shape[1:]))
-    limit = input.size if include_batch_in_index else per_image
-    flat = argmax.astype(np.int64).reshape(input.shape[0], -1)
-    if flat.size and (flat.min() < 0 or flat.max() >= limit):
-        raise InvalidArgumentError(f"{op}: argmax values must be in [0, {limit}), found "
-                                   f"{int(flat.min())}..{int(flat.max())}")
-    if not include_batch_in_index:
-        flat = flat + np.arange(input.shape[0])[:, None] * per_image
-    result = np.zeros(input.size, grad.dtype)
-    np.add.at(result, flat.reshape(-1), grad.reshape(-1))
-    return result.reshape(input.shape)
