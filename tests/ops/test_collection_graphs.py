@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "ops" / "collection_gr
 CASES = sorted(p.name for p in ROOT.iterdir() if (p / "manifest.json").exists())
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_graph_matches_tf(case: str) -> None:
+V1_CASES = [c for c in CASES if json.loads((ROOT / c / "manifest.json").read_text())["control_flow"] == "v1"]
+
+
+@pytest.mark.parametrize("case,lift_loops", [(c, True) for c in CASES] + [(c, False) for c in V1_CASES])
+def test_graph_matches_tf(case: str, lift_loops: bool) -> None:
+    """(v1 graphs run twice: loops lifted to compiled loop nodes, and on the frame executor.)"""
     folder = ROOT / case
     manifest = json.loads((folder / "manifest.json").read_text())
     graph = Graph()
@@ -28,6 +32,7 @@ def test_graph_matches_tf(case: str) -> None:
     with np.load(folder / "cases.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
     sess = Session(graph=graph)
+    sess.lift_loops = lift_loops
     assert sess.unsupported_ops() == {}
     for k in range(manifest["runs"]):   # one session for all runs: nothing may leak between them
         feed = {name: arrays[f"feed/{k}/{name}"] for name in manifest["feeds"]}
