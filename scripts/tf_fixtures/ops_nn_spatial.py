@@ -29,6 +29,10 @@ POOLS = [
     ("3x3_same_s1", (1, 4, 4, 2), (3, 3), (1, 1), "SAME"),
     ("2x3_valid_s1x2", (2, 5, 7, 1), (2, 3), (1, 2), "VALID"),
     ("window_bigger_than_input_same", (1, 2, 3, 2), (4, 4), (1, 1), "SAME"),
+    # Non-overlapping windows (stride == window) take a reshape fast path; with padding:
+    ("2x2_same_s2_odd", (2, 5, 5, 2), (2, 2), (2, 2), "SAME"),
+    ("3x3_same_s3", (1, 7, 8, 2), (3, 3), (3, 3), "SAME"),
+    ("3x2_valid_s3x2_leftover", (1, 7, 5, 1), (3, 2), (3, 2), "VALID"),
 ]
 
 
@@ -158,12 +162,16 @@ def pool(c) -> None:
           {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "VALID"})
     valid2 = {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "VALID"}
     nan_first = np.array([np.nan, 1, 3, 2, 5, np.nan, 3, 4, 0], np.float32).reshape(1, 3, 3, 1)
+    tiled = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}
     for pid, x_odd, pool_attrs in (("nan", nan_first, valid2),
+                                   ("nan_tiled", nan_first, tiled),
                                    ("neg_inf_same", np.full((1, 3, 3, 1), -np.inf, np.float32), attrs),
-                                   ("inf_grad", c.normal((1, 4, 4, 1)), valid2)):
+                                   ("neg_inf_tiled", np.full((1, 3, 3, 1), -np.inf, np.float32), tiled),
+                                   ("inf_grad", c.normal((1, 4, 4, 1)), valid2),
+                                   ("inf_grad_tiled", c.normal((1, 4, 4, 1)), tiled)):
         outs = c.run(f"max_pool_{pid}_for_grad", "MaxPool", {"input": x_odd}, pool_attrs)
         grad = c.normal(outs[0].shape)
-        if pid == "inf_grad":
+        if pid.startswith("inf_grad"):
             grad.reshape(-1)[:2] = (np.inf, np.nan)
         c.run(f"max_pool_grad_{pid}", "MaxPoolGrad",
               {"orig_input": x_odd, "orig_output": outs[0], "grad": grad}, pool_attrs)
