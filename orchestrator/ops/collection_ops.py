@@ -192,7 +192,7 @@ def stack_push_v2(handle: Any, elem: Any, *, swap_memory: bool = False) -> np.nd
     stack = step_resource("StackPushV2", handle, Stack)
     stack.check_open("StackPushV2")
     elem = np.asarray(elem)
-    if elem.dtype != stack.dtype:
+    if elem.dtype is not stack.dtype and elem.dtype != stack.dtype:   # identity: the cheap common case
         raise InvalidArgumentError(f"StackPushV2: Stack[{stack.name}] must have type {dtype_name(stack.dtype)} "
                                    f"but got {dtype_name(elem.dtype)}")
     if 0 <= stack.max_size <= len(stack.items):
@@ -209,7 +209,7 @@ def stack_pop_v2(handle: Any, *, elem_type: DType = DType.FLOAT) -> np.ndarray:
     if not stack.items:
         raise InvalidArgumentError(f"StackPopV2: Stack[{stack.name}] is empty when calling Pop().")
     want = attr_numpy_dtype(elem_type)
-    if want != stack.dtype:
+    if want is not stack.dtype and want != stack.dtype:
         raise InvalidArgumentError(f"StackPopV2: Stack[{stack.name}] holds {dtype_name(stack.dtype)} "
                                    f"elements but the op expects elem_type {dtype_name(want)}")
     return stack.items.pop()

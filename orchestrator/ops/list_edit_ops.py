@@ -20,7 +20,7 @@ from orchestrator.ops.registry import kernel
 
 
 def _check_item(op: str, tl: TensorList, item: np.ndarray, what: str) -> None:
-    if item.dtype != tl.element_dtype:
+    if item.dtype is not tl.element_dtype and item.dtype != tl.element_dtype:
         raise InvalidArgumentError(f"{op}: Invalid data types; list elements {dtype_name(tl.element_dtype)} "
                                    f"but tried to {what} {dtype_name(item.dtype)}")
     if not is_compatible(tl.element_shape, item.shape):

@@ -72,7 +72,7 @@ def input_list(op: str, value: Any) -> TensorList:
 
 def _check_dtype(op: str, want: DType, tl: TensorList) -> np.dtype:
     dtype = attr_numpy_dtype(want)
-    if dtype != tl.element_dtype:
+    if dtype is not tl.element_dtype and dtype != tl.element_dtype:   # identity first: cheap
         raise InvalidArgumentError(f"{op}: Invalid data types; op elements {dtype_name(dtype)} but list "
                                    f"elements {dtype_name(tl.element_dtype)}")
     return dtype

@@ -81,7 +81,7 @@ class TensorArray:
         return len(self.slots)
 
     def check_dtype(self, op: str, dtype: np.dtype, writing: bool) -> None:
-        if dtype != self.dtype:
+        if dtype is not self.dtype and dtype != self.dtype:   # identity first: cheap
             doing = "Op is trying to write dtype" if writing else "Op requested dtype"
             raise self.fail(op, f"TensorArray dtype is {dtype_name(self.dtype)} but {doing} "
                                 f"{dtype_name(dtype)}.")
