@@ -102,6 +102,8 @@ def _cached_spec(op: str, in_shape: tuple[int, ...], b: tuple[int, ...], e: tupl
             gather.append(_NEW_AXIS)
         else:
             if len(dense) == rank:
+                if rank == 0:
+                    raise InvalidArgumentError(f"{op}: Attempting to slice scalar input.")
                 raise InvalidArgumentError(f"{op}: Index out of range using input dim {len(dense)}; "
                                            f"input has only {rank} dims")
             shrink = bool(shrink_axis_mask >> i & 1)

@@ -558,6 +558,37 @@ def partition_cases(c: Cases) -> None:
            ("data", [np.array([1.0, 5.0], np.float32), np.array([2.0], np.float32)])])
 
 
+def random_strided_slice_cases(c: Cases, count: int = 160) -> None:
+    """Random specs with every mask (one ellipsis at most), over small int inputs: the mask
+    interplay TF's dense-spec expansion defines, checked case by case. Every fifth
+    successful spec also gets its StridedSliceGrad."""
+    import tensorflow as tf
+    rng = np.random.default_rng(21)
+    for n in range(count):
+        rank = int(rng.integers(0, 5))
+        shape = tuple(int(d) for d in rng.integers(0, 5, rank))
+        x = np.arange(int(np.prod(shape)), dtype=np.int32).reshape(shape)
+        dims = int(rng.integers(1, 6))
+        begin = rng.integers(-6, 7, dims).astype(np.int32)
+        end = rng.integers(-6, 7, dims).astype(np.int32)
+        strides = rng.choice([-3, -2, -1, 1, 1, 2, 3], dims).astype(np.int32)
+        masks = {name: int(rng.integers(0, 2 ** dims)) & int(rng.integers(0, 2 ** dims))
+                 for name in ("begin_mask", "end_mask", "new_axis_mask", "shrink_axis_mask")}
+        if rng.random() < 0.5:
+            masks["ellipsis_mask"] = 1 << int(rng.integers(0, dims))
+        args = [("begin", begin), ("end", end), ("strides", strides)]
+        c.add(f"strided_slice_random_{n:03d}", "StridedSlice", [("input", x), *args], masks)
+        if n % 5:
+            continue
+        try:
+            y = tf.raw_ops.StridedSlice(input=x, begin=begin, end=end, strides=strides, **masks)
+        except tf.errors.InvalidArgumentError:
+            continue
+        dy = (np.arange(int(np.prod(y.shape)), dtype=np.float32) + 1).reshape(y.shape)
+        c.add(f"strided_slice_grad_random_{n:03d}", "StridedSliceGrad",
+              [("shape", np.array(shape, np.int32)), *args, ("dy", dy)], masks)
+
+
 def space_cases(c: Cases) -> None:
     import tensorflow as tf
     img = np.arange(2 * 4 * 6 * 3, dtype=np.float32).reshape(2, 4, 6, 3)
@@ -763,6 +794,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     shape_cases(cases)
     join_cases(cases)
     slicing_cases(cases)
+    random_strided_slice_cases(cases)
     index_cases(cases)
     partition_cases(cases)
     space_cases(cases)
