@@ -68,7 +68,8 @@ def merge_shapes(op: str, a: PartialShape, b: PartialShape) -> PartialShape:
     if b is None:
         return a
     if not is_compatible(a, b):
-        raise InvalidArgumentError(f"{op}: Incompatible shapes during merge: {shape_str(a)} vs. {shape_str(b)}")
+        raise InvalidArgumentError(f"{op}: Incompatible shapes during merge: {shape_str(a)} vs. "
+                                   f"{shape_str(b)}")
     return tuple(x if x is not None else y for x, y in zip(a, b))
 
 
@@ -193,8 +194,8 @@ def stack_push_v2(handle: Any, elem: Any, *, swap_memory: bool = False) -> np.nd
     stack.check_open("StackPushV2")
     elem = np.asarray(elem)
     if elem.dtype is not stack.dtype and elem.dtype != stack.dtype:   # identity: the cheap common case
-        raise InvalidArgumentError(f"StackPushV2: Stack[{stack.name}] must have type {dtype_name(stack.dtype)} "
-                                   f"but got {dtype_name(elem.dtype)}")
+        raise InvalidArgumentError(f"StackPushV2: Stack[{stack.name}] must have type "
+                                   f"{dtype_name(stack.dtype)} but got {dtype_name(elem.dtype)}")
     if 0 <= stack.max_size <= len(stack.items):
         raise InvalidArgumentError(f"StackPushV2: Stack[{stack.name}] overflowed its max_size "
                                    f"({stack.max_size})")

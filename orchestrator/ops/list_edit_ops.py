@@ -30,7 +30,8 @@ def _check_item(op: str, tl: TensorList, item: np.ndarray, what: str) -> None:
 
 
 @kernel("TensorListPushBack")
-def tensor_list_push_back(input_handle: Any, tensor: Any, *, element_dtype: DType = DType.FLOAT) -> np.ndarray:
+def tensor_list_push_back(input_handle: Any, tensor: Any, *,
+                          element_dtype: DType = DType.FLOAT) -> np.ndarray:
     op = "TensorListPushBack"
     tl = input_list(op, input_handle)
     _check_dtype(op, element_dtype, tl)
@@ -245,7 +246,8 @@ def add_lists(op: str, a: Any, b: Any) -> np.ndarray:
     la, lb = input_list(op, a), input_list(op, b)
     if la.element_dtype != lb.element_dtype:
         raise InvalidArgumentError(f"{op}: Trying to add two lists of tensors of different dtypes. One is "
-                                   f"{dtype_name(la.element_dtype)} and the other is {dtype_name(lb.element_dtype)}")
+                                   f"{dtype_name(la.element_dtype)} and the other is "
+                                   f"{dtype_name(lb.element_dtype)}")
     shape = merge_shapes(f"{op}: Trying to add two lists of tensors with incompatible element shapes",
                          la.element_shape, lb.element_shape)
     if len(la.tensors) != len(lb.tensors):

@@ -148,7 +148,8 @@ def tensor_list_from_tensor(tensor: Any, element_shape: Any, *, element_dtype: D
 def _scatter_new(op: str, tensor: Any, indices: Any, element_shape: Any, num_elements: int) -> np.ndarray:
     shape = shape_from_tensor(op, element_shape)
     if num_elements < -1:
-        raise InvalidArgumentError(f"{op}: TensorListScatter expects num_elements >= -1, found: {num_elements}")
+        raise InvalidArgumentError(f"{op}: TensorListScatter expects num_elements >= -1, found: "
+                                   f"{num_elements}")
     tensor = np.asarray(tensor)
     if tensor.ndim == 0:
         raise InvalidArgumentError(f"{op}: Tensor must be at least a vector, but saw shape: []")
@@ -290,9 +291,9 @@ def tensor_list_gather(input_handle: Any, indices: Any, element_shape: Any, *,
     for i in indices:
         if not 0 <= i < len(tl.tensors):
             n = len(tl.tensors)   # TF words it two ways, depending on when it finds out
-            raise InvalidArgumentError(
-                f"{op}: Index {i} out o range; list only has {n} elements." if is_fully_defined(tl.element_shape)
-                else f"{op}: Trying to gather element {i} in a list with {n} elements.")
+            if is_fully_defined(tl.element_shape):
+                raise InvalidArgumentError(f"{op}: Index {i} out o range; list only has {n} elements.")
+            raise InvalidArgumentError(f"{op}: Trying to gather element {i} in a list with {n} elements.")
     picked = [tl.tensors[i] for i in indices]
     if not is_fully_defined(tl.element_shape):
         shape = _infer_from_elements(op, shape, picked)

@@ -285,9 +285,9 @@ def tensor_array_gather_v3(handle: Any, indices: Any, flow_in: Any, *, dtype: DT
     if indices.size == 0:
         if not is_fully_defined(wanted):
             raise UnimplementedError(
-                f"{op}: TensorArray {ta.name}: TensorArray has size zero, but element shape {shape_str(wanted)} is not "
-                f"fully defined. Currently only static shapes are supported when packing zero-size "
-                f"TensorArrays.")
+                f"{op}: TensorArray {ta.name}: TensorArray has size zero, but element shape "
+                f"{shape_str(wanted)} is not fully defined. Currently only static shapes are supported "
+                f"when packing zero-size TensorArrays.")
         return np.zeros((0,) + wanted, ta.dtype)
     values = ta.read_many(op, indices.tolist())
     first = values[0].shape
@@ -312,9 +312,9 @@ def tensor_array_concat_v3(handle: Any, flow_in: Any, *, dtype: DType = DType.FL
     if n == 0:
         if not is_fully_defined(wanted):
             raise UnimplementedError(
-                f"{op}: TensorArray {ta.name}: TensorArray has size zero, but element_shape_except0 {shape_str(wanted)} "
-                f"is not fully defined. Currently only static shapes are supported when concatenating "
-                f"zero-size TensorArrays.")
+                f"{op}: TensorArray {ta.name}: TensorArray has size zero, but element_shape_except0 "
+                f"{shape_str(wanted)} is not fully defined. Currently only static shapes are supported "
+                f"when concatenating zero-size TensorArrays.")
         return np.zeros((0,) + wanted, ta.dtype), np.zeros(0, np.int64)
     values = ta.read_many(op, range(n))
     rest = None
