@@ -119,9 +119,11 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
             if cfg.train.log_every_steps and (i + 1) % cfg.train.log_every_steps == 0:
                 shown = "  ".join(f"{k}={_short(v)}" for k, v in record.items())
                 log(f"step {step}  {shown}".rstrip())
+            # Saves fall on global-step multiples (as TF's CheckpointSaverHook), so a restarted
+            # job keeps the uninterrupted one's checkpoint names.
             every = cfg.checkpoint.save_every_steps
             last = i + 1 == cfg.train.steps
-            if cfg.checkpoint.save_dir and ((every and (i + 1) % every == 0) or last):
+            if cfg.checkpoint.save_dir and ((every and step % every == 0) or last):
                 path = saver.save(sess, _join(cfg.checkpoint.save_dir, cfg.checkpoint.save_prefix),
                                   global_step=step)
                 saved.append(path)
