@@ -63,6 +63,10 @@ def test_memory_url(capsys):
     (lambda d: str(GRAPH_FIXTURES / "graph_def.pb"), "this is a GraphDef"),
     (lambda d: str(GRAPH_FIXTURES / "saved_model" / "saved_model.pb"), "this is a SavedModel"),
     (lambda d: _write(d / "bad.pbtxt", b"graph_def { node { name: 'a' op: }"), "malformed text-format"),
+    (lambda d: _write(d / "dev.meta", _with_device(b"/job:ps/gpu:0/cpu:0")),
+     "node 'a': invalid device spec '/job:ps/gpu:0/cpu:0': it names more than one device"),
+    (lambda d: _write(d / "scoped.meta", _scoped_export()),
+     "reads 3 input(s) from outside it: ['$unbound_inputs_x'"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, make, message):
     assert main(["inspect", make(tmp_path)]) == 2
@@ -146,6 +150,23 @@ def test_meta_without_saver_def_shows_tfs_default_saver(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["saver_def"]["restore_op_name"] == "save/restore_all"
     assert report["op_counts"]["SaveV2"] == 1 and report["op_counts"]["RestoreV2"] == 1
+
+
+def _with_device(device: bytes) -> bytes:
+    from orchestrator.graph.meta_io import read_meta_graph
+    meta = read_meta_graph(str(GRAPH_FIXTURES / "small" / "devices.meta"))
+    meta.graph_def.node[0].device = device.decode()
+    return meta.SerializeToString()
+
+
+def _scoped_export() -> bytes:
+    from orchestrator.graph.export import export_meta_graph
+    from orchestrator.graph.load import import_meta_graph
+    from orchestrator.graph.model import Graph
+    graph = Graph()
+    with graph.as_default():
+        import_meta_graph(str(GRAPH_FIXTURES / "small" / "unbound.meta"))
+    return export_meta_graph(graph=graph, export_scope="t").SerializeToString()
 
 
 def _write(path: Path, data: bytes) -> str:
