@@ -589,6 +589,39 @@ def random_strided_slice_cases(c: Cases, count: int = 160) -> None:
               [("shape", np.array(shape, np.int32)), *args, ("dy", dy)], masks)
 
 
+def random_cases(c: Cases) -> None:
+    """Random BroadcastGradientArgs shapes, GatherV2 axis/batch_dims and Assert summaries."""
+    rng = np.random.default_rng(22)
+    for n in range(40):
+        base = [int(d) for d in rng.integers(0, 4, int(rng.integers(0, 5)))]
+        s0 = [1 if rng.random() < 0.4 else d for d in base][int(rng.integers(0, len(base) + 1)):]
+        s1 = [1 if rng.random() < 0.4 else d for d in base][int(rng.integers(0, len(base) + 1)):]
+        if rng.random() < 0.1 and s1:
+            s1[0] += 5   # incompatible
+        dt = np.int64 if n % 3 == 0 else np.int32
+        c.add(f"bga_random_{n:02d}", "BroadcastGradientArgs",
+              [("s0", np.array(s0, dt)), ("s1", np.array(s1, dt))])
+    for n in range(30):
+        rank = int(rng.integers(1, 5))
+        shape = [int(d) for d in rng.integers(1, 4, rank)]
+        axis = int(rng.integers(0, rank))
+        batch_dims = int(rng.integers(0, axis + 1))
+        ix_shape = shape[:batch_dims] + [int(d) for d in rng.integers(0, 3, int(rng.integers(0, 3)))]
+        params = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+        indices = rng.integers(0, shape[axis], ix_shape).astype(np.int32)
+        neg_axis = axis - rank if rng.random() < 0.3 else axis
+        c.add(f"gather_v2_random_{n:02d}", "GatherV2",
+              [("params", params), ("indices", indices), ("axis", np.int32(neg_axis))],
+              {"batch_dims": batch_dims})
+    for n in range(20):
+        rank = int(rng.integers(0, 4))
+        shape = [int(d) for d in rng.integers(0, 4, rank)]
+        data = (np.arange(int(np.prod(shape))) * (1 if n % 2 else 0.25)).reshape(shape)
+        c.add(f"assert_random_{n:02d}", "Assert",
+              [("condition", np.array(False)), ("data", [np.array(b"x ="), data.astype(np.float32)])],
+              {"summarize": int(rng.integers(-1, 9))})
+
+
 def space_cases(c: Cases) -> None:
     import tensorflow as tf
     img = np.arange(2 * 4 * 6 * 3, dtype=np.float32).reshape(2, 4, 6, 3)
@@ -795,6 +828,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     join_cases(cases)
     slicing_cases(cases)
     random_strided_slice_cases(cases)
+    random_cases(cases)
     index_cases(cases)
     partition_cases(cases)
     space_cases(cases)
