@@ -111,3 +111,17 @@ def test_default_saver_survives_export_and_reimport():
     assert saver2.saver_def == saver.saver_def
     assert _mapping(saver2) == _mapping(saver)
     assert not any(op.name.startswith("save_1") for op in again.get_operations())   # no second saver built
+
+
+@pytest.mark.parametrize("model", ["embedding_partitioned", "adam_resource", "ps_worker", "bn_unfused", "lstm_v1"])
+def test_default_saver_maps_like_the_saver_tf_wrote(model):
+    # Partitioned slices, resource and ref variables, ps-pinned variables, v1 loops: with the
+    # saver_def removed, the default subgraph maps keys to variables as TF's saver did.
+    path = str(FIXTURES.parent / "models" / model / "model.meta")
+    _, (tf_saver,) = _import(path)
+    meta = read_meta_graph(path)
+    meta.ClearField("saver_def")
+    _, (ours,) = _import(meta)
+    assert ours.saver_def.restore_op_name == "save_1/restore_all"   # TF's own save/ nodes are in the graph
+    key = lambda e: (e.key, e.slice_spec, e.variable.op_name)   # noqa: E731
+    assert sorted(map(key, ours.spec.restores)) == sorted(map(key, tf_saver.spec.restores))
