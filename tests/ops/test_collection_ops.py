@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError, OrchestratorError, UnimplementedError
@@ -251,3 +253,48 @@ def test_scatter_into_existing_list_grows_it():
     stacked = get_kernel("TensorListStack").fn(out, np.int32(-1), element_dtype=DType.FLOAT)
     np.testing.assert_array_equal(stacked, [[0, 0], [3, 4], [0, 0], [1, 2]])
     assert len(tl[()]) == 2
+
+
+# ------------------------------------------------- value semantics, property-based
+
+LIST_EDITS = st.lists(st.one_of(
+    st.tuples(st.just("push"), st.integers(0, 99)),
+    st.tuples(st.just("pop"), st.just(0)),
+    st.tuples(st.just("set"), st.integers(0, 6)),
+    st.tuples(st.just("resize"), st.integers(0, 6)),
+    st.tuples(st.just("scatter"), st.integers(0, 6)),
+), max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(LIST_EDITS)
+def test_every_list_keeps_its_value_after_later_edits(edits):
+    """Apply random edits, each to the latest list, next to a python model; at the end every
+    intermediate list must still stack to its model (no edit changed an earlier list)."""
+    shape = np.int32([2])
+    current = get_kernel("EmptyTensorList").fn(shape, np.int32(-1), element_dtype=DType.FLOAT)
+    model: list = []
+    history = [(current, list(model))]
+    for kind, arg in edits:
+        row = frozen(np.full(2, arg, np.float32))
+        if kind == "push":
+            current = get_kernel("TensorListPushBack").fn(current, row, element_dtype=DType.FLOAT)
+            model.append(arg)
+        elif kind == "pop" and model:
+            current, item = get_kernel("TensorListPopBack").fn(current, np.int32(-1), element_dtype=DType.FLOAT)
+            assert item.tolist() == [model.pop() or 0.0] * 2
+        elif kind == "set" and arg < len(model):
+            current = get_kernel("TensorListSetItem").fn(current, np.int32(arg), row, element_dtype=DType.FLOAT)
+            model[arg] = arg
+        elif kind == "resize":
+            current = get_kernel("TensorListResize").fn(current, np.int32(arg))
+            model = (model + [0] * arg)[:arg]
+        elif kind == "scatter":
+            current = get_kernel("TensorListScatterIntoExistingList").fn(
+                current, frozen(row[None]), frozen(np.int32([arg])), element_dtype=DType.FLOAT)
+            model = model + [0] * (arg + 1 - len(model))
+            model[arg] = arg
+        history.append((current, list(model)))
+    for tl, expected in history:
+        got = get_kernel("TensorListStack").fn(tl, shape, element_dtype=DType.FLOAT)
+        np.testing.assert_array_equal(got, np.repeat(np.float32(expected)[:, None], 2, axis=1).reshape(-1, 2))
