@@ -58,9 +58,20 @@ def _as_device_type(value: Any) -> str | None:
     return text.upper() if text in ("cpu", "gpu") else text
 
 
-@dataclasses.dataclass(frozen=True)
+_FIELDS = ("job", "replica", "task", "device_type", "device_index")
+_NORMALIZE = {"job": lambda v: None if v is None else str(v),
+              "replica": lambda v: _as_int(v, "replica"), "task": lambda v: _as_int(v, "task"),
+              "device_type": _as_device_type, "device_index": lambda v: _as_int(v, "device_index")}
+
+
+@dataclasses.dataclass(eq=True)
 class DeviceSpec:
-    """A (possibly partial) device: ``None`` fields are unspecified. Immutable, hashable."""
+    """A (possibly partial) device: ``None`` fields are unspecified.
+
+    Fields are normalised on every assignment as TF's setters do (ints as ints,
+    ``cpu``/``gpu`` upper-cased). Like TF's it hashes by its string, and like TF1's
+    ``merge_from`` updates it in place; ``make_merged_spec`` and ``replace`` return new specs.
+    """
 
     job: str | None = None
     replica: int | None = None
@@ -68,13 +79,13 @@ class DeviceSpec:
     device_type: str | None = None
     device_index: int | None = None
 
-    def __post_init__(self) -> None:
-        # Normalise like TF's constructor: ints as ints, "cpu"/"gpu" upper-cased.
-        object.__setattr__(self, "job", None if self.job is None else str(self.job))
-        object.__setattr__(self, "replica", _as_int(self.replica, "replica"))
-        object.__setattr__(self, "task", _as_int(self.task, "task"))
-        object.__setattr__(self, "device_type", _as_device_type(self.device_type))
-        object.__setattr__(self, "device_index", _as_int(self.device_index, "device_index"))
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _NORMALIZE:
+            raise InvalidArgumentError(f"DeviceSpec has no field {name!r}; fields are {', '.join(_FIELDS)}")
+        object.__setattr__(self, name, _NORMALIZE[name](value))
+
+    def __hash__(self) -> int:
+        return hash(self.to_string())
 
     @classmethod
     def from_string(cls, spec: str | None) -> DeviceSpec:
@@ -83,7 +94,9 @@ class DeviceSpec:
             return cls()
         if not isinstance(spec, str):
             raise InvalidArgumentError(f"device spec must be a string, found {type(spec).__name__} {spec!r}")
-        return _parse(spec)
+        return cls(*_parse(spec))
+
+    parse_from_string = from_string   # TF1's name
 
     def to_string(self) -> str:
         """TF's canonical form: ``/job:J/replica:R/task:T/device:TYPE:INDEX``, unset parts left out."""
@@ -109,27 +122,30 @@ class DeviceSpec:
         return DeviceSpec(*(theirs if theirs is not None else mine
                             for mine, theirs in zip(self._fields(), other._fields())))
 
-    def merge_from(self, other: DeviceSpec | str) -> DeviceSpec:
-        """TF1's name for the merge; returns the merged spec (ours are immutable)."""
-        return self.make_merged_spec(other)
+    def merge_from(self, other: DeviceSpec | str) -> None:
+        """TF1's in-place merge: take every field ``other`` sets."""
+        merged = self.make_merged_spec(other)
+        for name in _FIELDS:
+            setattr(self, name, getattr(merged, name))
 
     def replace(self, **changes: Any) -> DeviceSpec:
         """A copy with the given fields set; ``None`` clears a field (``replace(job=None)``)."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - set(_FIELDS)
         if unknown:
             raise InvalidArgumentError(f"DeviceSpec.replace: unknown field(s) {sorted(unknown)}; fields are "
-                                       f"job, replica, task, device_type, device_index")
+                                       f"{', '.join(_FIELDS)}")
         return dataclasses.replace(self, **changes)
 
     def _fields(self) -> tuple[Any, ...]:
-        return (self.job, self.replica, self.task, self.device_type, self.device_index)
+        return tuple(getattr(self, name) for name in _FIELDS)
 
     def __str__(self) -> str:
         return self.to_string()
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(spec: str) -> DeviceSpec:
+def _parse(spec: str) -> tuple[Any, ...]:
+    """The five fields of ``spec`` (cached: graphs repeat a handful of device strings)."""
     job = replica = task = device_type = index = None
     device_seen = False
 
@@ -165,7 +181,7 @@ def _parse(spec: str) -> DeviceSpec:
         elif head:
             raise fail(f"unknown part {part!r}")
         # An empty head (from "", "//" or ":") is skipped, as TF does.
-    return DeviceSpec(job, replica, task, device_type, index)
+    return DeviceSpec(job, replica, task, device_type, index)._fields()
 
 
 def canonical_device(device: str, where: str = "") -> str:

@@ -52,8 +52,10 @@ def test_error_says_what_is_wrong():
 def test_merge_precedence_matches_tf(row):
     a, b = DeviceSpec.from_string(row["a"]), DeviceSpec.from_string(row["b"])
     assert a.make_merged_spec(b).to_string() == row["merged"]
-    assert a.merge_from(row["b"]).to_string() == row["merged"]
-    assert a == DeviceSpec.from_string(row["a"])   # merging never changes the operands
+    assert a == DeviceSpec.from_string(row["a"])   # make_merged_spec leaves the operands alone
+    a.merge_from(row["b"])                         # TF1's merge_from updates in place
+    assert a.to_string() == row["merged"]
+    assert b == DeviceSpec.from_string(row["b"])
 
 
 @pytest.mark.parametrize("row", TABLE["replace"], ids=lambda r: f"{r['spec']}:{sorted(r['kwargs'])}")
@@ -72,6 +74,15 @@ def test_constructor_and_equality():
         DeviceSpec(replica="x")
     with pytest.raises(InvalidArgumentError, match=r"unknown field\(s\) \['index'\]"):
         spec.replace(index=1)
+    # Assignments are normalised like TF's setters, and parsed specs are not shared.
+    spec.device_type, spec.task = "cpu", "3"
+    assert spec.to_string() == "/job:ps/task:3/device:CPU:0"
+    with pytest.raises(InvalidArgumentError, match="no field 'index'"):
+        spec.index = 1
+    first = DeviceSpec.from_string("/job:ps")
+    first.job = "worker"
+    assert DeviceSpec.from_string("/job:ps").job == "ps"
+    assert DeviceSpec.parse_from_string("/gpu:0").to_string() == "/device:GPU:0"
 
 
 def test_canonical_device_names_the_node():
