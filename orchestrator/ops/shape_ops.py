@@ -207,9 +207,8 @@ def range_(start: np.ndarray, limit: np.ndarray, delta: np.ndarray, *,
     if step < 0 and lo < hi:
         raise InvalidArgumentError(f"Range: Requires start >= limit when delta < 0: {_num(lo)}/{_num(hi)}")
     if dtype.kind in "iu":
-        span, stride = abs(int(hi) - int(lo)), abs(int(step))
-        count = (span + stride - 1) // stride
-        return (np.arange(count, dtype=np.int64) * int(step) + int(lo)).astype(dtype)
+        first, stop, stride = int(lo), int(hi), int(step)
+        return np.arange(first, stop, stride, dtype=dtype)   # exact for integers
     with np.errstate(over="ignore", invalid="ignore"):
         count = int(np.ceil(np.abs((hi - lo) / step)))
     return (lo + np.arange(count, dtype=dtype) * step).astype(dtype, copy=False)
