@@ -24,6 +24,8 @@ FAMILIES = [
     "depthwise_ops",     # DepthwiseConv2dNative and its backprops
     "pool_ops",          # MaxPool/AvgPool and their gradients
     "pool_argmax_ops",   # MaxPoolWithArgmax, MaxPoolGradWithArgmax
+    "conv3d_ops",        # Conv3D and its backprops
+    "pool3d_ops",        # MaxPool3D/AvgPool3D and their gradients
     "norm_ops",          # FusedBatchNorm V1-V3, LRN and their gradients
     "state_ops",         # ref and resource variables, assign*, scatter*
     "training_ops",      # Apply*/ResourceApply*/ResourceSparseApply* optimizers

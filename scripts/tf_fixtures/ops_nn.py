@@ -227,7 +227,8 @@ def top_k(c: Cases) -> None:
 
 
 def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
-    import ops_nn_spatial   # conv, pooling and batch-norm cases live next door (file size)
+    import ops_nn_3d        # conv/pool cases live next door (file size)
+    import ops_nn_spatial
 
     table = OpTable("nn", only)
     c = Cases(table)
@@ -236,6 +237,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     softmax_and_losses(c)
     top_k(c)
     ops_nn_spatial.add_cases(c)
+    ops_nn_3d.add_cases(c)
     table.write(out_dir)
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
-from orchestrator.ops import (conv_ops, depthwise_ops, nn_ops, norm_ops, pool_argmax_ops, pool_ops,
-                              topk_ops)
+from orchestrator.ops import (conv3d_ops, conv_ops, depthwise_ops, nn_ops, norm_ops, pool3d_ops,
+                              pool_argmax_ops, pool_ops, topk_ops)
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
@@ -76,7 +76,7 @@ def test_nn_op_table(case):
 
 
 OUR_MODULES = {m.__name__ for m in (nn_ops, topk_ops, conv_ops, depthwise_ops, pool_ops,
-                                    pool_argmax_ops, norm_ops)}
+                                    pool_argmax_ops, conv3d_ops, pool3d_ops, norm_ops)}
 
 
 def test_every_nn_kernel_is_in_the_table():
