@@ -5,8 +5,10 @@ TF's gradient of ``embedding_lookup_sparse`` emits; Bincount/DenseBincount.
 TF rules kept here: sorted segment ops need non-decreasing, non-negative ids and give
 the reduction's default (0, 1 for Prod) to ids that never occur; unsorted ones drop
 negative ids and fill empty segments with the identity (0, 1, lowest, highest); rows are
-accumulated in index order (``np.<ufunc>.at`` applies duplicates one after another, as
-TF's CPU loops do). Bad ids/indices are InvalidArgumentErrors naming the op and the entry.
+accumulated in index order, one after another in the data's own type, as TF's CPU loops
+do, while SparseSegment* sums rows in TF's groups of 8 (float32 for half/bfloat16) — so
+float results match TF bit for bit. Bad ids/indices are InvalidArgumentErrors naming the
+op and the entry.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.math_ops import NARROW_FLOATS, shape_str
 from orchestrator.ops.registry import kernel
+
 
 def _identity(ufunc: np.ufunc, dtype: np.dtype) -> object:
     """Empty unsorted segments hold the lowest/highest *finite* value for Max/Min, as in TF."""
@@ -41,17 +44,48 @@ def _check_sorted(op: str, ids: np.ndarray, limit: int | None) -> None:
 
 def _scatter_reduce(ufunc: np.ufunc, rows: np.ndarray, ids: np.ndarray, num: int,
                     default: object) -> np.ndarray:
-    """out[ids[i]] = ufunc(out[ids[i]], rows[i]) in order; untouched rows hold ``default``."""
-    narrow = rows.dtype in NARROW_FLOATS
-    work = rows.astype(np.float32) if narrow else rows
-    out = np.full((num,) + rows.shape[1:], _identity(ufunc, rows.dtype), work.dtype)
+    """out[ids[i]] = ufunc(out[ids[i]], rows[i]) in order, in the rows' own type (TF adds
+    half/bfloat16 rows in that type too); untouched rows hold ``default``."""
+    out = np.full((num,) + rows.shape[1:], _identity(ufunc, rows.dtype), rows.dtype)
     with np.errstate(all="ignore"):
-        ufunc.at(out, ids, work)
+        _apply_in_order(ufunc, out, ids, rows)
     if default is not None:
         seen = np.zeros(num, bool)
         seen[ids] = True
         out[~seen] = default
-    return out.astype(rows.dtype) if narrow else out
+    return out
+
+
+# Rows per id above which the pass-per-occurrence scheme stops paying off.
+_MAX_PASSES = 32
+
+
+def _apply_in_order(ufunc: np.ufunc, out: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
+    """``out[ids[i]] = ufunc(out[ids[i]], rows[i])`` for i in order, as TF's CPU loop does.
+
+    ``ufunc.at`` does exactly that but handles wide rows one at a time. For rows of more
+    than one element we instead apply the k-th occurrence of every id in pass k: each pass
+    touches distinct ids, so one vectorised fancy-index update per pass keeps the order.
+    """
+    n = ids.shape[0]
+    if rows.ndim == 1 or n < 64 or rows[0].size == 1:
+        ufunc.at(out, ids, rows)
+        return
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    first = np.empty(n, bool)
+    first[0] = True
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
+    positions = np.arange(n)
+    occurrence = positions - np.maximum.accumulate(np.where(first, positions, 0))
+    passes = int(occurrence.max()) + 1
+    if passes > _MAX_PASSES:
+        ufunc.at(out, ids, rows)
+        return
+    for k in range(passes):
+        picked = order[occurrence == k]
+        targets = ids[picked]
+        out[targets] = ufunc(out[targets], rows[picked])
 
 
 # ------------------------------------------------------------------ sorted segment ops
@@ -144,16 +178,61 @@ def _sparse_segment(op: str, kind: str, data: np.ndarray, indices: np.ndarray,
     _check_sorted(op, segment_ids, num_segments)
     _check_indices(op, indices, data.shape[0])
     num = num_segments if num_segments is not None else (int(segment_ids[-1]) + 1 if segment_ids.size else 0)
-    out = _scatter_reduce(np.add, data[indices], segment_ids, num, None)
-    if kind == "sum":
-        return out
-    counts = np.bincount(segment_ids, minlength=num)
-    divisor = np.maximum(counts, 1).astype(np.float64)
-    if kind == "sqrtn":
-        divisor = np.sqrt(divisor)
-    acc = np.float32 if out.dtype in NARROW_FLOATS else out.dtype
-    shaped = divisor.astype(acc).reshape((num,) + (1,) * (out.ndim - 1))
-    return (out.astype(acc) / shaped).astype(out.dtype)
+    # TF casts half/bfloat16 rows to float32 and rounds each segment's result once.
+    work = data.astype(np.float32) if data.dtype in NARROW_FLOATS else data
+    out = np.zeros((num,) + data.shape[1:], work.dtype)
+    if segment_ids.size:
+        _sum_segments_like_tf(kind, work[indices], segment_ids, out)
+    return out.astype(data.dtype, copy=False)
+
+
+def _sum_segments_like_tf(kind: str, rows: np.ndarray, ids: np.ndarray, out: np.ndarray) -> None:
+    """TF's CPU order for a segment of n rows: the first h rows (h = n % 8, or 8/9 when that
+    is 0/1; 1 when n == 1) summed left to right and scaled (Mean/SqrtN with n < 10), then
+    each further 8 rows summed left to right and added; n >= 10 divides at the end.
+
+    Vectorised by passes: pass j adds the j-th row of every group at once (distinct
+    groups), then pass g adds every segment's g-th group sum."""
+    n_rows = ids.shape[0]
+    first = np.empty(n_rows, bool)
+    first[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, n_rows))
+    seg_of_row = np.cumsum(first) - 1                    # 0..S-1: the segment of each row
+    pos = np.arange(n_rows) - starts[seg_of_row]         # rank within the segment
+    n = counts[seg_of_row]
+    head = np.where(n == 1, 1, np.where((n & 7) < 2, (n & 7) + 8, n & 7))
+    in_head = pos < head
+    group_in_seg = np.where(in_head, 0, 1 + (pos - head) // 8)
+    slot = np.where(in_head, pos, (pos - head) % 8)
+    groups_per_seg = np.where(counts == 1, 1, 1 + np.maximum(counts - np.take(head, starts), 0) // 8)
+    group_base = np.concatenate(([0], np.cumsum(groups_per_seg)[:-1]))
+    group = group_base[seg_of_row] + group_in_seg
+    sums = np.empty((int(groups_per_seg.sum()),) + rows.shape[1:], rows.dtype)
+    for j in range(int(slot.max()) + 1):
+        pick = slot == j
+        if j == 0:
+            sums[group[pick]] = rows[pick]
+        else:
+            sums[group[pick]] += rows[pick]
+    dtype = rows.dtype
+    total = sums[group_base]
+    if kind != "sum":
+        small = counts < 10
+        one = np.ones((), dtype)
+        root = np.sqrt(counts.astype(np.float64)) if kind == "sqrtn" else counts
+        factor = np.where(small, one / root.astype(dtype), one).astype(dtype)
+        total = total * factor.reshape((-1,) + (1,) * (rows.ndim - 1))
+    for g in range(1, int(groups_per_seg.max())):
+        has = groups_per_seg > g
+        total[has] += sums[group_base[has] + g]
+    if kind != "sum":
+        big = counts >= 10
+        if big.any():
+            root = np.sqrt(counts[big].astype(np.float64)) if kind == "sqrtn" else counts[big]
+            total[big] = total[big] / root.astype(dtype).reshape((-1,) + (1,) * (rows.ndim - 1))
+    out[ids[starts]] = total
 
 
 def _register_sparse(base: str, kind: str) -> None:

@@ -171,3 +171,32 @@ def add_bincount_cases(rec, rng) -> None:
         {"input": arr, "size": np.int32(10), "weights": np.arange(8, dtype=np.int32)})
     rec("DenseBincount_negative", "DenseBincount",
         {"input": np.array([1, -1], np.int32), "size": np.int32(3), "weights": empty_w})
+
+
+def add_segment_order_cases(rec, rng) -> None:
+    """Many rows per id: TF adds them one after another; checks our pass-per-occurrence path
+    (and its fallback past 32 occurrences of one id) keeps that order bit for bit."""
+    rng = np.random.default_rng(77)   # own stream: adding cases elsewhere leaves these alone
+    rows = cast(rng.standard_normal((300, 4)) * 10.0 ** rng.integers(-3, 4, (300, 1)), "float32")
+    ids = rng.integers(0, 20, 300).astype(np.int32)
+    skewed = np.where(rng.random(300) < 0.4, 3, ids).astype(np.int32)
+    for op in ("UnsortedSegmentSum", "UnsortedSegmentProd", "UnsortedSegmentMax"):
+        rec(f"{op}_many_rows", op, {"data": rows, "segment_ids": ids, "num_segments": np.int32(20)})
+    rec("UnsortedSegmentSum_skewed", "UnsortedSegmentSum",
+        {"data": rows, "segment_ids": skewed, "num_segments": np.int32(20)})
+    rec("SegmentSum_many_rows", "SegmentSum", {"data": rows, "segment_ids": np.sort(ids)})
+    table = _normal(rng, (25, 4))
+    indices = rng.integers(0, 25, 300).astype(np.int32)
+    segs = np.sort(rng.integers(0, 40, 300)).astype(np.int32)
+    for base in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
+        rec(f"{base}_many_rows", base, {"data": table, "indices": indices, "segment_ids": segs})
+        rec(f"{base}Grad_many_rows", base + "Grad",
+            {"grad": _normal(rng, (40, 4)), "indices": indices, "segment_ids": segs, "output_dim0": np.int32(25)})
+    # Narrow floats: TF adds unsorted/sorted segment rows in the type itself, sparse segment
+    # bfloat16 rows in float32.
+    for dtype in ("bfloat16", "float16"):
+        rec(f"UnsortedSegmentSum_many_rows_{dtype}", "UnsortedSegmentSum",
+            {"data": cast(rows, dtype), "segment_ids": ids, "num_segments": np.int32(20)})
+        rec(f"SegmentSum_many_rows_{dtype}", "SegmentSum", {"data": cast(rows, dtype), "segment_ids": np.sort(ids)})
+        for base in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
+            rec(f"{base}_many_rows_{dtype}", base, {"data": cast(table, dtype), "indices": indices, "segment_ids": segs})
