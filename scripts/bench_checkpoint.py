@@ -59,18 +59,21 @@ with graph.as_default():
             start = time.perf_counter()
             timed_saver.save(sess, os.path.join(workdir, "tf_save", "model.ckpt"), global_step=step)
             saves.append(time.perf_counter() - start)
-restores = []
+restores, restore_calls = [], []
 for _ in range(repeats + 1):
     g = tf.Graph()
     with g.as_default():
         start = time.perf_counter()
         restorer = t.train.import_meta_graph(prefix + ".meta")
         sess = t.Session(graph=g)
+        middle = time.perf_counter()
         restorer.restore(sess, prefix)
-        restores.append(time.perf_counter() - start)
+        end = time.perf_counter()
+        restores.append(end - start)
+        restore_calls.append(end - middle)
         sess.close()
-print(json.dumps({"prefix": prefix, "save": min(saves[1:]), "restore": min(restores[1:]), "shape": shape,
-                  "tf_version": tf.__version__}))
+print(json.dumps({"prefix": prefix, "save": min(saves[1:]), "restore": min(restores[1:]),
+                  "restore_call": min(restore_calls[1:]), "shape": shape, "tf_version": tf.__version__}))
 """
 
 
@@ -138,7 +141,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from orchestrator.checkpoint import bundle_io, files
-    from orchestrator.checkpoint.saver import Saver
     from orchestrator.exec.state import SessionState
     from orchestrator.graph.load import import_meta_graph
     from orchestrator.graph.model import Graph
@@ -208,6 +210,7 @@ def main() -> None:
     print(f"checkpoint: {gb:.3f} GB in {args.variables} float32 variables of shape {tf['shape']}, "
           f"{len(data_files)} data file(s); TF {tf['tf_version']}; {os.cpu_count()} cores; crc32c verified; "
           f"warm cache, best of {args.repeats}")
+    print(f"(TF's Saver.restore call alone, without import_meta_graph and Session: {tf['restore_call']:.3f} s)")
     print(f"| {'measurement':<58} | {'seconds':>8} | {'GB/s':>6} | {'vs TF':>6} | {'% of raw':>8} |")
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 8}|{'-' * 8}|{'-' * 10}|")
     for label, key, kind in rows:
