@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.executor import FlatSchedule, Step
 from orchestrator.ops.registry import get_kernel, has_kernel
@@ -24,6 +26,13 @@ from orchestrator.ops.registry import get_kernel, has_kernel
 V1_CONTROL_FLOW = frozenset({
     "Enter", "RefEnter", "Exit", "RefExit", "Switch", "RefSwitch", "Merge", "RefMerge",
     "NextIteration", "RefNextIteration", "LoopCond"})
+
+# Ops whose output is fixed for a session, so they run once when a schedule is compiled:
+# constants, and variable handles (a ref variable's Ref holder is created once per session
+# and keeps its identity; a resource handle is a pure function of the attrs). Their
+# consumers still read the variable's *current* value at run time.
+COMPILE_TIME_OPS = frozenset({"Const", "VariableV2", "Variable", "VarHandleOp"})
+_HANDLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 
 # Ops the executor itself provides: a Placeholder only ever yields its feed.
 EXECUTOR_OPS = frozenset({"Placeholder"})
@@ -48,7 +57,8 @@ class NodeCall(NamedTuple):
     deref: tuple[int, ...]         # input positions to dereference (ref output -> value input)
     outputs: tuple[Hashable, ...]  # value keys, one per output
     multi: bool
-    fold: bool                     # a constant: evaluated once at compile time
+    fold: bool                     # evaluated once at compile time (Const, variable handles)
+    pure: bool = False             # stateless, no ctx: folded when all its inputs are constants
 
 
 def prune(fetch_tensors: Iterable[Any], target_ops: Iterable[Any], fed: set) -> list[Any]:
@@ -128,7 +138,7 @@ def graph_node_call(op: Any, fed: set, make_ctx: Callable[[Any], Any]) -> NodeCa
     inputs = tuple(("feed", t) if t in fed else t for t in op.inputs)
     deref = tuple(i for i, t in enumerate(op.inputs) if t.is_ref and i not in kdef.ref_inputs)
     return NodeCall(op, kdef.fn, kwargs, inputs, deref, tuple(op.outputs), kdef.multi,
-                    op.type == "Const" and not kdef.stateful)
+                    op.type in COMPILE_TIME_OPS, not kdef.stateful and not kdef.needs_ctx)
 
 
 def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
@@ -150,9 +160,10 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
     if missing:
         raise InvalidArgumentError(f"internal: value(s) {missing[:3]} are used but never produced")
 
+    folded = fold_constants(calls, slot, template)
     pinned = {slot[k] for k in output_keys} | {slot[k] for k in input_keys}
     last_use: dict[int, int] = {}
-    live_calls = [c for c in calls if not c.fold]
+    live_calls = [c for c in calls if id(c) not in folded]
     for position, call in enumerate(live_calls):
         for key in call.inputs:
             last_use[slot[key]] = position
@@ -164,12 +175,6 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
                 frees[last_use.get(s, position)].append(s)
 
     steps: list[Step] = []
-    for call in calls:
-        if call.fold:
-            value = call.fn(**call.kwargs)
-            if hasattr(value, "flags"):
-                value.flags.writeable = False
-            template[slot[call.outputs[0]]] = value
     for position, call in enumerate(live_calls):
         nout = len(call.outputs) if call.multi else (-1 if call.outputs else 0)
         out = slot[call.outputs[0]] if call.outputs else -1
@@ -178,6 +183,41 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
                           out, nout, frees_here, call.node))
     return FlatSchedule(steps, template, [slot[k] for k in input_keys],
                         [slot[k] for k in output_keys], copy_outputs, finalize)
+
+
+def fold_constants(calls: Sequence[NodeCall], slot: dict, template: list) -> set:
+    """Evaluate at compile time what needs no run: COMPILE_TIME_OPS, then every pure call whose
+    inputs are all constants (e.g. shape arithmetic on constants in gradient graphs).
+
+    Values go into ``template`` (arrays made read-only: kernels must not write into inputs);
+    returns the ids of the folded calls. A variable's Ref is never a constant *input*: a pure op reading
+    a variable still runs every step.
+    """
+    from orchestrator.exec.executor import node_error
+
+    folded: set = set()
+    constant_slots: set[int] = set()
+    for call in calls:
+        if not (call.fold or (call.pure and call.inputs and all(slot[k] in constant_slots for k in call.inputs))):
+            continue
+        try:
+            result = call.fn(*[template[slot[k]] for k in call.inputs], **call.kwargs)
+        except Exception as exc:  # noqa: BLE001 - named like a run-time failure
+            error = node_error(call.node, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        values = tuple(result) if call.multi else (result,) if call.outputs else ()
+        if len(values) != len(call.outputs):
+            continue     # let the run report the kernel's mistake with the usual message
+        for key, value in zip(call.outputs, values):
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+            template[slot[key]] = value
+            if call.node.type not in _HANDLE_OPS:
+                constant_slots.add(slot[key])
+        folded.add(id(call))
+    return folded
 
 
 def aliasing_tensors(ops: Sequence[Any]) -> set:

@@ -12,13 +12,19 @@ from typing import Any
 
 import numpy as np
 
+from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.graph.model import Graph, Operation, Tensor
 
 
-def flatten_fetches(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Callable[[list], Any]]:
+Lookup = Callable[[Any], Any]   # name/Tensor/Operation -> graph element (Graph.as_graph_element)
+
+
+def flatten_fetches(fetches: Any, graph: Graph, lookup: Lookup | None = None
+                    ) -> tuple[list[Tensor | Operation], Callable[[list], Any]]:
     """The graph elements in ``fetches`` (depth first) and a function rebuilding the structure."""
     elements: list[Tensor | Operation] = []
+    lookup = lookup or graph.as_graph_element
 
     def walk(item: Any) -> Callable[[list], Any]:
         if isinstance(item, Mapping):
@@ -43,7 +49,7 @@ def flatten_fetches(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation
             raise InvalidArgumentError("Fetch argument None has invalid type <class 'NoneType'>: "
                                        "fetch an Operation, a Tensor or a name")
         try:
-            element = graph.as_graph_element(item)
+            element = lookup(item)
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"Fetch argument {item!r} cannot be interpreted as a Tensor or "
                                        f"Operation: {exc}") from None
@@ -54,16 +60,21 @@ def flatten_fetches(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation
     return elements, walk(fetches)
 
 
-def resolve_feeds(feed_dict: Mapping | None, graph: Graph) -> tuple[list[Tensor], list[Any]]:
+def resolve_feeds(feed_dict: Mapping | None, graph: Graph, lookup: Lookup | None = None
+                  ) -> tuple[list[Tensor], list[Any]]:
     """Fed tensors (sorted by name, so equal feed sets share a compiled plan) and converted values."""
     if not feed_dict:
         return [], []
+    lookup = lookup or graph.as_graph_element
     resolved: dict[str, tuple[Tensor, Any]] = {}
     for key, value in feed_dict.items():
         try:
-            tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            tensor = lookup(key)
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"Cannot interpret feed_dict key {key!r} as a Tensor: {exc}") from None
+        if not isinstance(tensor, Tensor):
+            raise InvalidArgumentError(f"Cannot interpret feed_dict key {key!r} as a Tensor: it names operation "
+                                       f"{tensor.name!r}; feed one of its outputs, e.g. '{tensor.name}:0'")
         if tensor.name in resolved:
             raise InvalidArgumentError(f"tensor {tensor.name!r} is fed twice in feed_dict")
         resolved[tensor.name] = (tensor, convert_feed(tensor, value))
@@ -78,6 +89,9 @@ def convert_feed(tensor: Tensor, value: Any) -> Any:
     within a kind (float64 → float32, int64 → int32, int → float); a conversion that would
     lose meaning (float → int, anything → bool but bool, numbers ↔ strings) is refused.
     """
+    if value.__class__ is np.ndarray and value.dtype == tensor.dtype.numpy:   # the common case
+        _check_shape(tensor, value.shape)
+        return value
     if isinstance(value, (Tensor, Operation)):
         raise InvalidArgumentError(f"The value of a feed cannot be a graph element ({value!r}); feed "
                                    f"{tensor.name!r} with a numpy array, list or scalar")
@@ -101,7 +115,6 @@ def convert_feed(tensor: Tensor, value: Any) -> Any:
 
 
 def _numpy_dtype(tensor: Tensor) -> np.dtype | None:
-    from orchestrator.dtypes import DType
     if tensor.dtype in (DType.RESOURCE, DType.VARIANT):
         return None
     return tensor.dtype.numpy
@@ -132,7 +145,7 @@ def _dtype_error(tensor: Tensor, found: np.dtype) -> InvalidArgumentError:
 
 def _check_shape(tensor: Tensor, shape: tuple) -> None:
     expected = tensor.shape
-    if expected is None:
+    if expected is None or expected == shape:
         return
     if len(expected) != len(shape) or any(e is not None and e != s for e, s in zip(expected, shape)):
         text = "(" + ", ".join("?" if d is None else str(d) for d in expected) + ")"

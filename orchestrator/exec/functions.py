@@ -280,4 +280,4 @@ class _FunctionCompiler:
         if kdef.needs_ctx:
             kwargs["ctx"] = runtime._make_ctx(qualified, runtime.call)
         return NodeCall(qualified, kdef.fn, kwargs, tuple(data), (), outputs, kdef.multi,
-                        node.op == "Const" and not kdef.stateful)
+                        node.op == "Const", not kdef.stateful and not kdef.needs_ctx)

@@ -80,6 +80,8 @@ class Session:
         self._closed = False
         self._plans: dict[tuple, RunPlan] = {}
         self._plans_version = self.graph.version
+        self._elements: dict[Any, Tensor | Operation] = {}
+        self._elements_version = self.graph.version
         self._functions = FunctionRuntime(self.graph, self._function_ctx)
         self._unsupported: dict[str, list[str]] | None = None
         self._unsupported_version = -1
@@ -108,10 +110,23 @@ class Session:
         """Evaluate ``fetches`` (same nesting back; None for operations), feeding ``feed_dict``."""
         if self._closed:
             raise FailedPreconditionError("Attempted to use a closed Session.")
-        elements, rebuild = flatten_fetches(fetches, self.graph)
-        feed_tensors, feed_values = resolve_feeds(feed_dict, self.graph)
+        if self._elements_version != self.graph.version:
+            self._elements.clear()
+            self._elements_version = self.graph.version
+        elements, rebuild = flatten_fetches(fetches, self.graph, self._element)
+        feed_tensors, feed_values = resolve_feeds(feed_dict, self.graph, self._element)
         plan = self.plan(elements, feed_tensors)
         return rebuild(plan.run(feed_values))
+
+    def _element(self, key: Any) -> Tensor | Operation:
+        """``graph.as_graph_element(key)``, remembered per graph version (names are parsed once)."""
+        try:
+            return self._elements[key]
+        except KeyError:
+            element = self._elements[key] = self.graph.as_graph_element(key)
+            return element
+        except TypeError:     # an unhashable key
+            return self.graph.as_graph_element(key)
 
     def plan(self, elements: Sequence[Tensor | Operation], feed_tensors: Sequence[Tensor]) -> RunPlan:
         """The compiled RunPlan of a signature (cached per graph version)."""

@@ -193,3 +193,18 @@ def test_compat_v1_session_is_ours() -> None:
     import orchestrator
     import orchestrator.compat.v1 as tf
     assert tf.Session is Session and orchestrator.Session is Session
+
+
+def test_constant_subgraphs_fold_but_variable_reads_do_not() -> None:
+    g = Graph()
+    var, assign, bump = variable(g, "v", [1.0])
+    two = g.create_op("AddV2", [const(g, [1.0]), const(g, [1.0])], name="two").outputs[0]
+    scaled = g.create_op("Mul", [var, two], name="scaled").outputs[0]
+    sess = Session(g)
+    sess.run(assign)
+    assert sess.run(scaled).tolist() == [2.0]
+    assert sess.plan([scaled], []).num_ops == 1        # only Mul: the AddV2 of constants was folded
+    sess.run(bump)
+    assert sess.run(scaled).tolist() == [4.0]          # the variable is read at run time
+    folded = sess.run(two)
+    assert folded.tolist() == [2.0] and folded.flags.writeable   # fetched constants are the caller's copy
