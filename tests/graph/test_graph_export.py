@@ -106,19 +106,15 @@ def test_collection_list_limits_collections():
     assert sorted(meta.collection_def) == ["train_op", "variables"]
 
 
-@pytest.mark.tf
-def test_real_tf_imports_our_export_and_trains(tmp_path, run_tf):
-    graph, saver_def = _imported()
-    export_meta_graph(str(tmp_path / "ours.meta"), graph=graph, saver_def=saver_def)
-    for f in (FIXTURES / "train").glob("model.ckpt-3*"):
-        shutil.copy(f, tmp_path / f.name)
-    code = """
+# One TF process answers every question about our files (starting TF takes ~10 s).
+_TF_READS_OUR_FILES = """
 import json, sys
 import tensorflow as tf
 v1 = tf.compat.v1
 v1.disable_eager_execution()
 v1.disable_control_flow_v2()
 d = sys.argv[1]
+out = {}
 with tf.Graph().as_default():
     saver = v1.train.import_meta_graph(d + "/ours.meta", clear_devices=True)
     with v1.Session() as sess:
@@ -127,28 +123,8 @@ with tf.Graph().as_default():
         sess.run(v1.get_collection("train_op")[0])
         after = sess.run("global_step/Read/ReadVariableOp:0")
         saver.save(sess, d + "/model.ckpt", global_step=int(after))
-        print(json.dumps({"before": int(before), "after": int(after),
-                          "vars": [v.name for v in v1.global_variables()]}))
-"""
-    result = json.loads(run_tf(code, str(tmp_path)).strip().splitlines()[-1])
-    assert result == {"before": 3, "after": 4, "vars": ["w:0", "b:0", "global_step:0", "w/Momentum:0", "b/Momentum:0"]}
-    assert (tmp_path / "model.ckpt-4.index").exists()
-
-
-@pytest.mark.tf
-def test_real_tf_runs_our_default_saver_and_binds_our_unbound_inputs(tmp_path, run_tf):
-    small = FIXTURES / "small"
-    graph, saver_def = _imported(str(small / "no_saver.meta"))
-    export_meta_graph(str(tmp_path / "default_saver.meta"), graph=graph, saver_def=saver_def)
-    export_meta_graph(str(tmp_path / "unbound.meta"), graph=_imported(str(small / "unbound.meta"))[0],
-                      export_scope="t")
-    code = """
-import json, sys
-import tensorflow as tf
-v1 = tf.compat.v1
-v1.disable_eager_execution()
-d = sys.argv[1]
-out = {}
+        out["train"] = {"before": int(before), "after": int(after),
+                        "vars": [v.name for v in v1.global_variables()]}
 with tf.Graph().as_default() as g:
     saver = v1.train.import_meta_graph(d + "/default_saver.meta")   # our save/ subgraph, run by TF
     out["save_nodes"] = len([o for o in g.get_operations() if o.name.startswith("save")])
@@ -166,6 +142,40 @@ with tf.Graph().as_default() as g:
         out["e"] = sess.run("u/e:0", {y: [1.0, 2.0]}).tolist()
 print(json.dumps(out))
 """
-    result = json.loads(run_tf(code, str(tmp_path)).strip().splitlines()[-1])
-    # TF reuses our 14 save/ nodes instead of building its own; e = x + (x + c) with c = 2.
-    assert result == {"save_nodes": 14, "keys": ["b", "w"], "e": [4.0, 6.0]}
+
+
+@pytest.fixture(scope="module")
+def tf_reads_our_files(tmp_path_factory, run_tf):
+    tmp_path = tmp_path_factory.mktemp("tf_reads")
+    graph, saver_def = _imported()
+    export_meta_graph(str(tmp_path / "ours.meta"), graph=graph, saver_def=saver_def)
+    for f in (FIXTURES / "train").glob("model.ckpt-3*"):
+        shutil.copy(f, tmp_path / f.name)
+    small = FIXTURES / "small"
+    graph, saver_def = _imported(str(small / "no_saver.meta"))
+    export_meta_graph(str(tmp_path / "default_saver.meta"), graph=graph, saver_def=saver_def)
+    export_meta_graph(str(tmp_path / "unbound.meta"), graph=_imported(str(small / "unbound.meta"))[0],
+                      export_scope="t")
+    result = json.loads(run_tf(_TF_READS_OUR_FILES, str(tmp_path)).strip().splitlines()[-1])
+    return tmp_path, result
+
+
+@pytest.mark.tf
+def test_real_tf_imports_our_export_and_trains(tf_reads_our_files):
+    tmp_path, result = tf_reads_our_files
+    assert result["train"] == {"before": 3, "after": 4,
+                               "vars": ["w:0", "b:0", "global_step:0", "w/Momentum:0", "b/Momentum:0"]}
+    assert (tmp_path / "model.ckpt-4.index").exists()
+
+
+@pytest.mark.tf
+def test_real_tf_runs_our_default_saver(tf_reads_our_files):
+    # TF reuses our 14 save/ nodes instead of building its own, and saves/restores with them.
+    _, result = tf_reads_our_files
+    assert (result["save_nodes"], result["keys"]) == (14, ["b", "w"])
+
+
+@pytest.mark.tf
+def test_real_tf_binds_our_unbound_inputs(tf_reads_our_files):
+    _, result = tf_reads_our_files
+    assert result["e"] == [4.0, 6.0]   # e = x + (x + c) with x = [1, 2], c = 2
