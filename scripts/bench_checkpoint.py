@@ -15,7 +15,8 @@
    bytes into its own fresh buffer (the faster of the two is "raw"; with per-tensor
    buffers the allocator reuses freed memory instead of faulting in new pages).
 
-Every measurement runs once to warm the page cache, then best of ``--repeats``.
+Every measurement runs once to warm the page cache, then best of ``--repeats`` (ours
+interleaved round by round, see :func:`best_of`).
 Throughput is checkpoint bytes / seconds (GB = 1e9 bytes).
 """
 from __future__ import annotations
@@ -77,17 +78,23 @@ print(json.dumps({"prefix": prefix, "save": min(saves[1:]), "restore": min(resto
 """
 
 
-def best_of(repeats: int, run: Callable[[], Any]) -> float:
-    """Warm-up run, then the fastest of ``repeats`` timed runs."""
-    run()
-    times = []
+def best_of(repeats: int, runs: dict[str, Callable[[], Any]]) -> dict[str, float]:
+    """Warm-up run of each, then the fastest of ``repeats`` timed runs of each.
+
+    The measurements are interleaved round by round, so a burst of load from other
+    processes on the machine slows one round of everything rather than one measurement.
+    """
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-        del result
-    return min(times)
+        for name, run in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            result = run()
+            times[name].append(time.perf_counter() - start)
+            del result
+    return {name: min(values) for name, values in times.items()}
 
 
 def run_tf(args: argparse.Namespace, workdir: str) -> dict[str, Any]:
@@ -181,16 +188,15 @@ def main() -> None:
         index = bundle_io.read_index(prefix)
         tensor_ranges = sorted((files.data_filename(prefix, e.shard_id, index.header.num_shards), e.offset, e.size)
                                for e in index.entries.values() if not e.slices)
-        results = {
-            "raw_file": best_of(args.repeats, lambda: raw_read(data_files)),
-            "raw_tensors": best_of(args.repeats, lambda: raw_read_per_tensor(tensor_ranges)),
-            "tf_restore": tf["restore"],
-            "ours_restore_1x1": best_of(args.repeats, restore(1)),
-            f"ours_restore_1x{args.threads}": best_of(args.repeats, restore(args.threads)),
-            f"ours_read_{args.readers}_readers": best_of(args.repeats, readers_restore),
-            "tf_save": tf["save"],
-            "ours_save": best_of(args.repeats, save),
-        }
+        results = best_of(args.repeats, {
+            "raw_file": lambda: raw_read(data_files),
+            "raw_tensors": lambda: raw_read_per_tensor(tensor_ranges),
+            "ours_restore_1x1": restore(1),
+            f"ours_restore_1x{args.threads}": restore(args.threads),
+            f"ours_read_{args.readers}_readers": readers_restore,
+            "ours_save": save,
+        })
+        results.update(tf_restore=tf["restore"], tf_save=tf["save"])
 
     gb = size / 1e9
     raw = min(results["raw_file"], results["raw_tensors"])       # % of raw: against the faster
