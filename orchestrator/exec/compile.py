@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.exec.executor import FlatSchedule, Step
+from orchestrator.exec.executor import FlatSchedule, make_step
 from orchestrator.ops.registry import get_kernel, has_kernel
 
 # Op types that need the dynamic (frame-aware) executor.
@@ -174,13 +174,13 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
             if s not in pinned:
                 frees[last_use.get(s, position)].append(s)
 
-    steps: list[Step] = []
+    steps: list = []
     for position, call in enumerate(live_calls):
         nout = len(call.outputs) if call.multi else (-1 if call.outputs else 0)
         out = slot[call.outputs[0]] if call.outputs else -1
         frees_here = tuple(s for s in frees[position] if template[s] is None)
-        steps.append(Step(call.fn, tuple(slot[k] for k in call.inputs), call.deref, call.kwargs,
-                          out, nout, frees_here, call.node))
+        steps.append(make_step(call.fn, tuple(slot[k] for k in call.inputs), call.deref, call.kwargs,
+                               out, nout, frees_here, call.node))
     return FlatSchedule(steps, template, [slot[k] for k in input_keys],
                         [slot[k] for k in output_keys], copy_outputs, finalize)
 

@@ -14,6 +14,7 @@ everything a step needs was resolved when the schedule was compiled.
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -24,16 +25,29 @@ from orchestrator.exec.state import Ref
 
 
 class Step(NamedTuple):
-    """One kernel call. ``nout`` is -1 for a single output, else the number of outputs."""
+    """One kernel call. ``nout`` is -1 for a single output, else the number of outputs.
+
+    ``arity``/``arg`` say how to gather the inputs without a per-call loop: one input is
+    ``vals[arg]``; two or more are ``arg(vals)`` (an ``operator.itemgetter``).
+    """
 
     fn: Callable
-    ins: tuple[int, ...]
+    arity: int
+    arg: Any
     deref: tuple[int, ...]       # argument positions holding a Ref the kernel wants as a value
     kwargs: dict
     out: int
     nout: int
     free: tuple[int, ...]        # slots whose last use is this step
     node: Any                    # the Operation (or function-body node), for error messages
+    ins: tuple[int, ...] = ()    # the input slots (for inspection)
+
+
+def make_step(fn: Callable, ins: tuple[int, ...], deref_positions: tuple[int, ...], kwargs: dict, out: int,
+              nout: int, free: tuple[int, ...], node: Any) -> Step:
+    arity = len(ins)
+    arg = ins[0] if arity == 1 else operator.itemgetter(*ins) if arity > 1 else None
+    return Step(fn, arity, arg, deref_positions, kwargs, out, nout, free, node, ins)
 
 
 def deref(value: Any) -> Any:
@@ -62,16 +76,20 @@ class FlatSchedule:
             vals[slot] = value
         node = None
         try:
-            for fn, ins, refs, kwargs, out, nout, free, node in self.steps:
+            for fn, arity, arg, refs, kwargs, out, nout, free, node, _ in self.steps:
                 if refs:
-                    args = [vals[i] for i in ins]
+                    args = [vals[arg]] if arity == 1 else list(arg(vals))
                     for position in refs:
                         value = args[position]
                         if isinstance(value, Ref):
                             args[position] = value.get()
                     result = fn(*args, **kwargs)
+                elif arity == 1:
+                    result = fn(vals[arg], **kwargs)
+                elif arity:
+                    result = fn(*arg(vals), **kwargs)
                 else:
-                    result = fn(*[vals[i] for i in ins], **kwargs)
+                    result = fn(**kwargs)
                 if nout < 0:
                     vals[out] = result
                 elif nout:
