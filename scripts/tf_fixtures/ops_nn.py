@@ -28,6 +28,9 @@ from ops_state import OpTable  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "ops"
 FLOATS = (np.float32, np.float64, np.float16)
+# Filter gradients sum one product per output position (hundreds per element here); Eigen's
+# and BLAS's float32 accumulation orders differ by ~1e-6 absolute on results of size ~10.
+FILTER_GRAD_ATOL = 2e-5
 
 
 class Cases:
@@ -47,6 +50,8 @@ class Cases:
         if not self.table.wants(op) and case_id not in (self.table.only or ()):
             return []
         inputs = {k: np.asarray(v) for k, v in inputs.items()}
+        if "BackpropFilter" in op and atol is None and next(iter(inputs.values())).dtype == np.float32:
+            atol = FILTER_GRAD_ATOL
         try:
             # Explicit constants: eager raw ops may otherwise convert a float64 numpy array
             # to float32 (observed for LeakyRelu once its kernel cache holds a float32 call).

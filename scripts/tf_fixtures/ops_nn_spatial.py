@@ -276,7 +276,35 @@ def batch_norm(c) -> None:
           {"is_training": True})
 
 
+def empty(c) -> None:
+    """Zero-sized batches through every family: shapes and dtypes must still be TF's."""
+    e4 = np.zeros((0, 4, 4, 2), np.float32)
+    pool = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}
+    overlap = {"ksize": [1, 3, 3, 1], "strides": [1, 1, 1, 1], "padding": "SAME"}
+    for pid, attrs in (("tiled", pool), ("overlap", overlap)):
+        outs = c.run(f"max_pool_empty_{pid}", "MaxPool", {"input": e4}, attrs)
+        c.run(f"max_pool_grad_empty_{pid}", "MaxPoolGrad",
+              {"orig_input": e4, "orig_output": outs[0], "grad": outs[0]}, attrs)
+        outs = c.run(f"avg_pool_empty_{pid}", "AvgPool", {"value": e4}, attrs)
+        c.run(f"avg_pool_grad_empty_{pid}", "AvgPoolGrad",
+              {"orig_input_shape": np.array(e4.shape, np.int32), "grad": outs[0]}, attrs)
+    same = {"strides": [1, 1, 1, 1], "padding": "SAME"}
+    w = c.normal((3, 3, 2, 3))
+    outs = c.run("conv2d_backprop_input_empty", "Conv2DBackpropInput",
+                 {"input_sizes": np.array(e4.shape, np.int32), "filter": w,
+                  "out_backprop": np.zeros((0, 4, 4, 3), np.float32)}, same)
+    c.run("conv2d_backprop_filter_empty", "Conv2DBackpropFilter",
+          {"input": e4, "filter_sizes": np.array(w.shape, np.int32),
+           "out_backprop": np.zeros((0, 4, 4, 3), np.float32)}, same)
+    c.run("depthwise_empty", "DepthwiseConv2dNative", {"input": e4, "filter": c.normal((3, 3, 2, 2))},
+          same)
+    c.run("sparse_xent_empty", "SparseSoftmaxCrossEntropyWithLogits",
+          {"features": np.zeros((0, 5), np.float32), "labels": np.zeros((0,), np.int32)})
+    c.run("top_k_empty_rows", "TopKV2", {"input": np.zeros((0, 5), np.float32), "k": np.int32(2)})
+
+
 def add_cases(c) -> None:
+    empty(c)
     conv(c)
     depthwise(c)
     pool(c)
