@@ -1,16 +1,23 @@
 """``import_meta_graph``: recreate a TF1 graph, its collections and its Saver.
 
 Behaves as TF1's ``tf.train.import_meta_graph`` (see its docs): every node of the meta
-graph's ``graph_def`` and its function library go into the default graph, every
-collection is recreated, and the Saver described by ``saver_def`` is returned.
+graph's ``graph_def`` and its function library go into the default graph (devices in
+TF's canonical form), every collection is recreated, and a
+:class:`~orchestrator.checkpoint.saver.Saver` is returned: the one ``saver_def``
+describes, else TF's default ``Saver()`` (a ``save`` subgraph over all global
+variables, :mod:`saver_graph`) if there are variables, else ``None``. Inputs that an
+``export_scope`` export left as ``$unbound_inputs_<name>`` must be bound via
+``input_map``.
 
-Two things are done better than TF:
+Three things are done better than TF:
 
 * importing into a graph that already has the names renames the new nodes TF's way
   (``w`` → ``w_1``) *and* renames the collection entries consistently, where TF leaves
-  them pointing at the first import's nodes;
+  them pointing at the first import's nodes; a second copy of a while loop gets its
+  own frame name;
 * the import is atomic: everything is built and checked first, then added, so a
-  failed import leaves the graph as it was.
+  failed import leaves the graph as it was;
+* files exported with an ``export_scope`` that reads outside inputs import again.
 
     >>> saver = import_meta_graph("s3://bucket/run/model.ckpt-1000.meta")
     >>> train_op = get_collection("train_op")[0]
@@ -38,7 +45,8 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
 
     Returns the Saver (``None`` when the graph has no variables), or ``(saver, elements)``
     when ``return_elements`` is given. ``input_map`` maps tensor names of the imported
-    graph (``"x:0"``, or ``"^x"`` for control inputs) to Tensors/Operations of this graph.
+    graph (``"x:0"``, or ``"^x"`` for control inputs) to Tensors/Operations of this graph
+    (a ``"^x"`` key also takes a Tensor, meaning its op, as in TF).
     """
     unknown = sorted(set(kwargs) - set(_SUPPORTED_KWARGS))
     if unknown:
