@@ -5,6 +5,8 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph_helpers import FIXTURES, TRAIN_META, tf_views
 from orchestrator.errors import InvalidArgumentError
@@ -155,3 +157,18 @@ def test_colocation_group_with_a_missing_target_keeps_its_key():
     with graph.as_default():
         import_meta_graph(meta)
     assert colocation_groups(graph) == {"gone": ["c"], "b": ["b", "d"]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(job=st.none() | st.text(st.sampled_from("abcxyz_-0123456789"), min_size=1, max_size=8),
+       replica=st.none() | st.integers(0, 10**6), task=st.none() | st.integers(0, 10**6),
+       device_type=st.none() | st.sampled_from(["CPU", "GPU", "TPU", "XLA_CPU", "tpu", "MY_DEVICE"]),
+       device_index=st.none() | st.integers(0, 64))
+def test_canonical_string_round_trips(job, replica, task, device_type, device_index):
+    if device_type is None:
+        device_index = None   # an index needs a type to be printed
+    spec = DeviceSpec(job, replica, task, device_type, device_index)
+    again = DeviceSpec.from_string(spec.to_string())
+    assert again == spec and hash(again) == hash(spec)
+    # Merging with an empty spec, or into one, changes nothing.
+    assert spec.make_merged_spec(DeviceSpec()) == spec == DeviceSpec().make_merged_spec(spec)
