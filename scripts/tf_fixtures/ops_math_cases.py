@@ -193,6 +193,11 @@ def add_misc_cases(rec, rng) -> None:
     for dst in ("bfloat16", "float16"):
         rec(f"Cast_round_to_{dst}", "Cast", {"x": rounding}, {"DstT": dst})
         rec(f"Cast_truncate_to_{dst}", "Cast", {"x": rounding}, {"DstT": dst, "Truncate": True})
+    # Just above a tie in float64 but a tie once rounded to float32: shows whether TF rounds
+    # double -> half/bfloat16 directly or through float.
+    near_ties = np.array([1 + 2.0 ** -8 + 2.0 ** -30, 1 + 2.0 ** -11 + 2.0 ** -40, -(1 + 2.0 ** -8 + 2.0 ** -30)])
+    for dst in ("bfloat16", "float16"):
+        rec(f"Cast_f64_near_tie_to_{dst}", "Cast", {"x": near_ties}, {"DstT": dst})
     rec("Cast_f32_to_int_out_of_range", "Cast", {"x": np.float32([3e9, -3e9, np.nan, np.inf, -2.9])},
         {"DstT": "int32"})
 
