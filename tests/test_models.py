@@ -136,3 +136,23 @@ def test_tf1_docs_resume_example_verbatim(tmp_path: Path, monkeypatch: pytest.Mo
             train_op = tf.get_collection('train_op')[0]
             losses = [sess.run([train_op, manifest["loss"]])[1] for _ in range(manifest["steps"])]
     assert_close(np.array(losses), reference["loss"], manifest["tolerance"], "docs_resume losses")
+
+
+@pytest.mark.parametrize("name", ["cnn", "adam_resource", "lstm_v1"])
+def test_graph_init_op_initializes_every_variable(name: str) -> None:
+    """A fresh start instead of a restore: the graph's own init op, then a training step."""
+    folder = MODELS / name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    reference = np.load(folder / "reference.npz")
+    graph = Graph()
+    with graph.as_default():
+        import_meta_graph(str(folder / "model.meta"))
+    sess = Session(graph=graph)
+    variables = [key[len("final/"):] for key in reference.files if key.startswith("final/")]
+    assert not any(ref.initialized for ref in [*sess.state.ref_variables.values(), *sess.state.resources.values()])
+    sess.run("init")
+    for variable in variables:
+        assert variable_value(sess, variable).shape == reference[f"final/{variable}"].shape
+    feed = {tensor: reference[f"feed/0/{tensor}"] for tensor in manifest["feeds"]}
+    _, loss = sess.run([manifest["train_op"], manifest["loss"]], feed_dict=feed)
+    assert np.isfinite(loss)
