@@ -294,6 +294,21 @@ def imported_devices(meta: Any) -> dict:
                                       for op in graph.get_operations()}}
 
 
+def model_devices(models_dir: Path) -> dict:
+    """Per model fixture with device strings: node count per device, and each colocated op's groups."""
+    out = {}
+    for name in ("ps_worker", "sharded_saver"):
+        with tf.Graph().as_default() as graph:
+            v1.train.import_meta_graph(str(models_dir / name / "model.meta"))
+            counts: dict[str, int] = {}
+            for op in graph.get_operations():
+                counts[op.device] = counts.get(op.device, 0) + 1
+            groups = {op.name: [c.decode() for c in op.colocation_groups()] for op in graph.get_operations()
+                      if op.colocation_groups() != [b"loc:@" + op.name.encode()]}
+            out[name] = {"device_counts": counts, "colocation_groups": groups}
+    return out
+
+
 def collection_types(meta_path: Path) -> dict:
     """Python types and values tf.get_collection returns for each collection kind, unscoped and scoped."""
     from tensorflow.core.protobuf import meta_graph_pb2
@@ -415,6 +430,7 @@ def build_details(out: Path) -> None:
     devices = device_cases()
     dev_meta = devices_meta()
     devices["import"] = imported_devices(dev_meta)
+    devices["models"] = model_devices(out.parent / "models")
     (out / "devices.json").write_text(json.dumps(devices, indent=1, sort_keys=True))
     metas = {"devices": dev_meta, "control_order": control_order_meta(), "unbound": unbound_meta(),
              "no_saver": no_saver_meta()}

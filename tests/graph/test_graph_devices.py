@@ -172,3 +172,21 @@ def test_canonical_string_round_trips(job, replica, task, device_type, device_in
     assert again == spec and hash(again) == hash(spec)
     # Merging with an empty spec, or into one, changes nothing.
     assert spec.make_merged_spec(DeviceSpec()) == spec == DeviceSpec().make_merged_spec(spec)
+
+
+@pytest.mark.parametrize("model", ["ps_worker", "sharded_saver"])
+def test_model_devices_and_colocation_match_tf(model):
+    # A replica_device_setter graph (ps tasks + worker) and a two-CPU sharded saver, as TF placed them.
+    tf_view = TABLE["models"][model]
+    graph = _import(FIXTURES.parent / "models" / model / "model.meta")
+    assert devices_used(graph) == tf_view["device_counts"]
+    ours = {op.name: [c.decode() for c in op.colocation_groups] for op in graph.get_operations()
+            if op.colocation_groups != [b"loc:@" + op.name.encode()]}
+    assert ours == tf_view["colocation_groups"]
+    groups = colocation_groups(graph)
+    for op_name, targets in tf_view["colocation_groups"].items():
+        (key,) = {k for k, members in groups.items() if op_name in members}
+        assert all(t[5:] in groups[key] for t in targets if t[5:] in graph)
+    # Every member of a group sits on one device (import propagated the target's).
+    for members in groups.values():
+        assert len({graph.get_operation_by_name(m).device for m in members}) == 1
