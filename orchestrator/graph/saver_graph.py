@@ -91,6 +91,7 @@ def _create(graph: Graph, op_type: str, inputs: list, attrs: dict | None = None,
     graph._ops = {(name if key == temporary else key): value for key, value in graph._ops.items()}
     op.name = name
     graph._unique.mark(name)
+    graph._consumers = None   # that cache is keyed by op name
     return op
 
 
