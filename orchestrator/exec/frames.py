@@ -29,6 +29,7 @@ import numpy as np
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.compile import NodeCall
 from orchestrator.exec.executor import node_error
+from orchestrator.exec.loops import assign_frames
 from orchestrator.exec.state import Ref
 from orchestrator.ops.control_flow_ops import DEAD
 
@@ -83,13 +84,14 @@ class _Node:
 
 class _Frame:
     __slots__ = ("name", "parent", "parent_iter", "depth", "constants", "max_iter", "dead_exits",
-                 "live_exits", "children", "pending")
+                 "live_exits", "children", "pending", "path")
 
     def __init__(self, name: bytes, parent: _Frame | None, parent_iter: int):
         self.name = name
         self.parent = parent
         self.parent_iter = parent_iter
         self.depth = 0 if parent is None else parent.depth + 1
+        self.path: tuple = () if parent is None else parent.path + (name,)
         self.constants: list[tuple[_Node, Any]] = []
         self.max_iter = 0
         self.dead_exits: set[_Node] = set()
@@ -143,6 +145,15 @@ class DynamicSchedule:
             for position, value in constant_inputs.get(node.index, ()):
                 node.template[position] = value
         self.sources = [n for n in self.nodes if n.num_data == 0 and n.num_control == 0 and not n.elided]
+        # Exit nodes of each static frame (path of frame names), to release as dead when a
+        # frame instance never delivers them (e.g. a loop whose Enter inputs were dead).
+        self.exits_by_frame: dict[tuple, list[_Node]] | None = None
+        member = assign_frames(ops, set(feed_tensors))
+        if member is not None:
+            self.exits_by_frame = {}
+            for op, node in by_op.items():
+                if node.kind == _EXIT:
+                    self.exits_by_frame.setdefault(member[op], []).append(node)
         self.num_ops = len(self.nodes)
 
     def _elide_constants(self, ops: Sequence[Any], by_op: dict) -> dict[int, list[tuple[int, Any]]]:
@@ -361,15 +372,26 @@ class _Run:
             self.ready.append((dst, frame, it, record[1], record[2]))
 
     def _release_dead_exits(self) -> bool:
-        """At quiescence, deliver DEAD for exits of the deepest frame that never produced a value."""
-        candidates = [f for f in self.frames if f.dead_exits - f.live_exits]
+        """At quiescence, deliver DEAD from the deepest frames' exits that never produced a value.
+
+        That is TF's frame completion: an Exit that was dead in every iteration (or never
+        ran because the whole loop was dead) hands a dead value to the parent frame, so
+        what depends on the loop in an untaken branch is dead rather than left waiting.
+        """
+        static = self.schedule.exits_by_frame
+
+        def undelivered(frame: _Frame) -> set:
+            exits = set(static.get(frame.path, ())) if static is not None else set(frame.dead_exits)
+            return exits - frame.live_exits
+
+        candidates = [f for f in self.frames if f.parent is not None and undelivered(f)]
         if not candidates:
             return False
         depth = max(f.depth for f in candidates)
         for frame in candidates:
             if frame.depth != depth:
                 continue
-            for node in sorted(frame.dead_exits - frame.live_exits, key=lambda n: n.index):
+            for node in sorted(undelivered(frame), key=lambda n: n.index):
                 frame.live_exits.add(node)   # delivered once
                 self._send(node, frame.parent, frame.parent_iter, (DEAD,), True)
             frame.dead_exits.clear()

@@ -64,6 +64,15 @@ def lift(ops: Sequence[Any], fed: set, fetch_tensors: Sequence[Any], target_ops:
         return None
 
 
+def assign_frames(ops: Sequence[Any], fed: set) -> dict[Any, Frame] | None:
+    """Each op's static frame (the path of loop frame names it runs in), or None when the
+    graph's edges do not give every op one frame."""
+    try:
+        return _Lifter(ops, fed, lambda op: None).member
+    except NotLiftable:
+        return None
+
+
 class _Lifter:
     def __init__(self, ops: Sequence[Any], fed: set, make_ctx: Callable[[Any], Any]):
         self.ops = list(ops)
