@@ -147,22 +147,25 @@ def _bias_axis(op: str, value: np.ndarray, data_format: bytes | str) -> int:
     raise InvalidArgumentError(f"{op}: unknown data_format {fmt!r} (expected NHWC or NCHW)")
 
 
-def _register_bias_add(op: str) -> None:
-    @kernel(op)
-    def bias_add(value: np.ndarray, bias: np.ndarray, *, data_format: bytes = b"NHWC") -> np.ndarray:
-        axis = _bias_axis(op, value, data_format)
-        if bias.ndim != 1 or bias.shape[0] != value.shape[axis]:
-            raise InvalidArgumentError(
-                f"{op}: bias must be 1-D with as many elements as dimension {axis} of the input "
-                f"({value.shape[axis]}, {data_format_str(data_format)}); found bias shape "
-                f"{list(bias.shape)} for input shape {list(value.shape)}")
-        return value + bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
-
-    bias_add.__name__ = bias_add.__qualname__ = op
+def _bias_add(op: str, value: np.ndarray, bias: np.ndarray, data_format: bytes | str) -> np.ndarray:
+    axis = _bias_axis(op, value, data_format)
+    if bias.ndim != 1 or bias.shape[0] != value.shape[axis]:
+        raise InvalidArgumentError(
+            f"{op}: bias must be 1-D with as many elements as dimension {axis} of the input "
+            f"({value.shape[axis]}, {data_format_str(data_format)}); found bias shape "
+            f"{list(bias.shape)} for input shape {list(value.shape)}")
+    return value + bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
 
 
-_register_bias_add("BiasAdd")
-_register_bias_add("BiasAddV1")   # no data_format attr: the executor passes none, NHWC applies
+@kernel("BiasAdd")
+def bias_add(value: np.ndarray, bias: np.ndarray, *, data_format: bytes = b"NHWC") -> np.ndarray:
+    return _bias_add("BiasAdd", value, bias, data_format)
+
+
+@kernel("BiasAddV1")
+def bias_add_v1(value: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The original op: no data_format attr, the bias always goes on the last dimension."""
+    return _bias_add("BiasAddV1", value, bias, b"NHWC")
 
 
 @kernel("BiasAddGrad")

@@ -39,6 +39,21 @@ class Cases:
     def __init__(self, table: OpTable, seed: int = 11):
         self.table = table
         self.rng = np.random.default_rng(seed)
+        self.described: set[str] = set()
+
+    def describe(self, op: str) -> dict:
+        """TF's op def of ``op`` on its first case: input names and attr defaults, so that
+        tests can hold our kernel signatures to them."""
+        if op in self.described:
+            return {}
+        self.described.add(op)
+        from tensorflow.python.framework import op_def_registry
+        op_def = op_def_registry.get(op)
+        attrs = {}
+        for attr in op_def.attr:
+            attrs[attr.name] = _attr_default(attr.default_value) if attr.HasField("default_value") \
+                else None
+        return {"op_def": {"inputs": [a.name for a in op_def.input_arg], "attrs": attrs}}
 
     def normal(self, shape: tuple, dtype: Any = np.float32, scale: float = 1.0) -> np.ndarray:
         return (self.rng.standard_normal(shape) * scale).astype(dtype)
@@ -49,6 +64,7 @@ class Cases:
         attrs = attrs or {}
         if not self.table.wants(op) and case_id not in (self.table.only or ()):
             return []
+        extra = {**self.describe(op), **extra}
         inputs = {k: np.asarray(v) for k, v in inputs.items()}
         if "BackpropFilter" in op and atol is None and next(iter(inputs.values())).dtype == np.float32:
             atol = FILTER_GRAD_ATOL
@@ -65,6 +81,25 @@ class Cases:
         outs = [o.numpy() for o in result] if isinstance(result, (list, tuple)) else [result.numpy()]
         self.table.add(case_id, op, attrs, list(inputs.values()), outs, rtol=rtol, atol=atol, **extra)
         return outs
+
+
+def _attr_default(value: Any) -> Any:
+    """An AttrValue default as JSON: type attrs by dtype name, lists as lists."""
+    import tensorflow as tf
+    kind = value.WhichOneof("value")
+    if kind == "list":
+        lst = value.list
+        for field in ("s", "i", "f", "b", "type"):
+            items = list(getattr(lst, field))
+            if items:
+                return [x.decode() if isinstance(x, bytes) else
+                        tf.dtypes.as_dtype(x).name if field == "type" else x for x in items]
+        return []
+    if kind == "type":
+        return tf.dtypes.as_dtype(value.type).name
+    if kind == "s":
+        return value.s.decode()
+    return getattr(value, kind) if kind else None
 
 
 def _tol(dtype: Any) -> dict:

@@ -3,6 +3,7 @@ TF's own results (tests/fixtures/ops/nn.*, made by scripts/tf_fixtures/ops_nn.py
 properties a table cannot show."""
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -122,3 +123,42 @@ def test_max_pool_grad_with_argmax_rejects_an_index_outside_the_image():
             np.zeros((1, 3, 3, 1), np.float32), np.ones((1, 2, 2, 1), np.float32),
             np.array([0, 1, 2, 9], np.int64).reshape(1, 2, 2, 1),
             ksize=[1, 2, 2, 1], strides=[1, 1, 1, 1], padding=b"VALID")
+
+
+OP_DEFS = {c["op"]: c["op_def"] for c in CASES if "op_def" in c}   # TF's, recorded with the table
+
+
+def _plain(value):
+    """A kernel default in the form TF's op-def defaults were recorded (str, list, DType name)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, DType):
+        return value.tf_name
+    return value
+
+
+@pytest.mark.parametrize("op_type", sorted(OP_DEFS))
+def test_kernel_signature_matches_tf_op_def(op_type):
+    """Inputs in TF's order, attrs under TF's names with TF's defaults: a misspelt attr would
+    silently keep our default, since the executor passes only the attrs a kernel declares."""
+    op_def = OP_DEFS[op_type]
+    kdef = get_kernel(op_type)
+    params = list(inspect.signature(kdef.fn).parameters.values())
+    assert [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD] == op_def["inputs"]
+    assert kdef.attr_names <= set(op_def["attrs"]), kdef.attr_names - set(op_def["attrs"])
+    for p in params:
+        tf_default = op_def["attrs"].get(p.name)
+        if p.kind is not p.KEYWORD_ONLY or tf_default is None:
+            continue
+        assert p.default is not p.empty, f"{p.name}: TF has a default ({tf_default!r}), we do not"
+        if isinstance(tf_default, float):
+            assert p.default == pytest.approx(tf_default, rel=1e-6), p.name
+        else:
+            assert _plain(p.default) == tf_default, p.name
+
+
+def test_every_kernel_has_its_tf_op_def_recorded():
+    ours = {t for t in registered_op_types() if get_kernel(t).fn.__module__ in OUR_MODULES}
+    assert ours <= set(OP_DEFS), ours - set(OP_DEFS)
