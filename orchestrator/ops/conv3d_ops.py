@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
-from orchestrator.ops.conv_ops import Axis, _axis, int_tuple
+from orchestrator.ops.conv_ops import Axis, _axis, int_tuple, matmul
 from orchestrator.ops.nn_ops import data_format_str
 from orchestrator.ops.registry import kernel
 
@@ -117,7 +117,7 @@ def conv3d(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int], pad
     if input.size == 0 or filter.size == 0:
         return np.zeros(out_shape, input.dtype)
     columns = patches_nd(pad_nd(input, axes), axes).reshape(-1, int(np.prod(filter.shape[:4])))
-    return np.matmul(columns, filter.reshape(-1, filter.shape[4])).reshape(out_shape)
+    return matmul(columns, filter.reshape(-1, filter.shape[4])).reshape(out_shape)
 
 
 def _sizes(op: str, name: str, sizes: np.ndarray) -> tuple[int, ...]:
@@ -140,7 +140,7 @@ def _input_grad(op, x_shape, filter, dy, strides, padding, data_format, dilation
     if dy.size == 0 or filter.size == 0:
         return np.zeros(x_shape, dy.dtype)
     depth, out_depth = filter.shape[3], filter.shape[4]
-    columns = np.matmul(dy.reshape(-1, out_depth), filter.reshape(-1, out_depth).T)
+    columns = matmul(dy.reshape(-1, out_depth), filter.reshape(-1, out_depth).T)
     columns = columns.reshape(dy.shape[:4] + filter.shape[:3] + (depth,))
     padded = np.zeros(padded_shape(x_shape, axes), dy.dtype)
     for offset in offsets(axes):          # a loop over kernel offsets, not elements
@@ -154,7 +154,7 @@ def _filter_grad(op, x, f_shape, dy, strides, padding, data_format, dilations) -
     if dy.size == 0 or x.size == 0:
         return np.zeros(f_shape, dy.dtype)
     columns = patches_nd(pad_nd(x, axes), axes).reshape(-1, int(np.prod(f_shape[:4])))
-    return np.matmul(columns.T, dy.reshape(-1, f_shape[4])).reshape(f_shape)
+    return matmul(columns.T, dy.reshape(-1, f_shape[4])).reshape(f_shape)
 
 
 @kernel("Conv3DBackpropInputV2")
