@@ -190,7 +190,7 @@ def _concat(op: str, tl: TensorList, first_dim: int | None, rest: Any,
             t = np.zeros((dim,) + rest, tl.element_dtype)
         elif t.shape[1:] != rest:
             raise InvalidArgumentError(f"{op}: list element {i} has shape {shape_str(t.shape)}, expected "
-                                       f"[?{shape_str(rest)[1:] if rest else ']'}")
+                                       f"{shape_str((None,) + rest)}")
         lengths[i] = t.shape[0]
         pieces.append(t)
     if not pieces:
