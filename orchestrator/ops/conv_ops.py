@@ -147,11 +147,15 @@ def col2im(columns: np.ndarray, input_shape: tuple[int, ...], rows: Axis, cols: 
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul, with float16 operands multiplied in float32 and rounded once: numpy has no
-    BLAS for half and its own loop, which gives the same values here, is >10x slower."""
-    if a.dtype == np.float16:
-        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(np.float16)
+    """np.matmul, with float16/bfloat16 operands multiplied in float32 and rounded once: numpy
+    has no BLAS for them (its half loop, which gives the same values here, is >10x slower;
+    bfloat16 has none and would come back as float32)."""
+    if a.dtype not in _BLAS_TYPES:   # float16, bfloat16
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     return np.matmul(a, b)
+
+
+_BLAS_TYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64), np.dtype(np.complex128)}
 
 
 def check_nhwc(op: str, data_format: bytes | str, error: type = InvalidArgumentError) -> None:

@@ -8,6 +8,7 @@ pooling and normalisation in conv_ops.py, depthwise_ops.py, pool_ops.py and norm
 """
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
@@ -20,6 +21,24 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 def data_format_str(data_format: bytes | str) -> str:
     """Attr strings arrive as bytes from the graph; accept str too (direct calls)."""
     return data_format.decode() if isinstance(data_format, bytes) else str(data_format)
+
+
+def is_float(dtype: np.dtype) -> bool:
+    """Floating point, bfloat16 included (numpy files ml_dtypes' bfloat16 under kind 'V')."""
+    return dtype.kind == "f" or dtype == ml_dtypes.bfloat16
+
+
+def finfo(dtype: np.dtype) -> ml_dtypes.finfo:
+    """np.finfo that also knows bfloat16."""
+    return ml_dtypes.finfo(dtype)
+
+
+def accumulator(dtype: np.dtype) -> np.dtype:
+    """The type sums run in: float32 for the 16-bit floats (as TF accumulates them)."""
+    return np.dtype(np.float32) if dtype in _SIXTEEN_BIT else dtype
+
+
+_SIXTEEN_BIT = {np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)}
 
 
 def _scalar(x: np.ndarray, value: float) -> np.generic:
@@ -74,7 +93,7 @@ def selu(features: np.ndarray) -> np.ndarray:
 @kernel("Softplus")
 def softplus(features: np.ndarray) -> np.ndarray:
     # Outside +-threshold log1p(exp(x)) equals x (or exp(x)) to working precision.
-    threshold = np.log(np.finfo(features.dtype).eps) + 2
+    threshold = np.log(finfo(features.dtype).eps) + 2
     with np.errstate(over="ignore"):
         exp = np.exp(features)
         result = np.where(features < threshold, exp, np.log1p(exp))
@@ -172,8 +191,8 @@ def bias_add_v1(value: np.ndarray, bias: np.ndarray) -> np.ndarray:
 def bias_add_grad(out_backprop: np.ndarray, *, data_format: bytes = b"NHWC") -> np.ndarray:
     axis = _bias_axis("BiasAddGrad", out_backprop, data_format)
     axes = tuple(a for a in range(out_backprop.ndim) if a != axis)
-    # TF sums float16 in float32 and rounds once at the end.
-    acc = np.float32 if out_backprop.dtype == np.float16 else None
+    # TF sums 16-bit floats in float32 and rounds once at the end.
+    acc = accumulator(out_backprop.dtype)
     return out_backprop.sum(axis=axes, dtype=acc).astype(out_backprop.dtype, copy=False)
 
 
@@ -261,6 +280,6 @@ def sparse_softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.nd
 @kernel("L2Loss")
 def l2_loss(t: np.ndarray) -> np.ndarray:
     # float32 accumulation for float16 (TF's sum rounds the half squares once more; within 1e-3).
-    acc = np.dtype(np.float32) if t.dtype == np.float16 else t.dtype
+    acc = accumulator(t.dtype)
     total = np.square(t, dtype=acc).sum(dtype=acc) * acc.type(0.5)
     return np.asarray(total, dtype=t.dtype)

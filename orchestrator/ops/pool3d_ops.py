@@ -19,7 +19,7 @@ from orchestrator.errors import InvalidArgumentError, UnimplementedError
 from orchestrator.ops.conv3d_ops import (Geometry, crop, geometry, offset_slice, offsets, pad_nd,
                                          padded_shape)
 from orchestrator.ops.conv_ops import int_tuple
-from orchestrator.ops.nn_ops import data_format_str
+from orchestrator.ops.nn_ops import accumulator, data_format_str, is_float
 from orchestrator.ops.registry import kernel
 
 
@@ -83,7 +83,7 @@ def max_pool3d(input: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int
     out_shape = _out_shape(input.shape, axes)
     if 0 in out_shape:
         return np.empty(out_shape, input.dtype)
-    floating = input.dtype.kind == "f"
+    floating = is_float(input.dtype)
     padded = pad_nd(input, axes, -np.inf if floating else np.iinfo(input.dtype).min)
     combine = np.fmax if floating else np.maximum       # NaN never wins, as in TF
     out = None
@@ -105,13 +105,13 @@ def max_pool3d_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: np.nd
     padded = np.zeros(padded_shape(orig_input.shape, axes), grad.dtype)
     if grad.size:
         # NaN padding never equals a pooled value, so padded positions take nothing.
-        source = pad_nd(orig_input, axes, np.nan) if orig_input.dtype.kind == "f" else \
+        source = pad_nd(orig_input, axes, np.nan) if is_float(orig_input.dtype) else \
             pad_nd(orig_input, axes)
         zero = grad.dtype.type(0)
         for offset in offsets(axes):
             hit = source[offset_slice(axes, offset)] == orig_output
             mask = _valid_mask(axes, offset)
-            if mask is not None and orig_input.dtype.kind != "f":
+            if mask is not None and not is_float(orig_input.dtype):
                 hit &= mask
             padded[offset_slice(axes, offset)] += np.where(hit, grad, zero)
     return crop(padded, axes)
@@ -130,7 +130,7 @@ def max_pool3d_grad_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: 
     if result.size == 0:
         return result
     taken = np.zeros(expected, bool)
-    source = pad_nd(orig_input, axes, np.nan) if orig_input.dtype.kind == "f" else pad_nd(orig_input, axes)
+    source = pad_nd(orig_input, axes, np.nan) if is_float(orig_input.dtype) else pad_nd(orig_input, axes)
     padded_grad = pad_nd(grad, axes)
     for offset in offsets(axes):          # the first element equal to the pooled value
         hit = (source[offset_slice(axes, offset)] == orig_output) & ~taken
@@ -142,15 +142,11 @@ def max_pool3d_grad_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: 
     return result
 
 
-def _accumulator(dtype: np.dtype) -> np.dtype:
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
 @kernel("AvgPool3D")
 def avg_pool3d(input: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int], padding: bytes,
                data_format: bytes = b"NDHWC") -> np.ndarray:
     axes = _pool_geometry("AvgPool3D", input.shape, ksize, strides, padding, data_format)
-    acc = _accumulator(input.dtype)
+    acc = accumulator(input.dtype)
     total = np.zeros(_out_shape(input.shape, axes), acc)
     if total.size:
         padded = pad_nd(input, axes)
@@ -169,7 +165,7 @@ def avg_pool3d_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Se
                                    f"{list(shape)}")
     axes = _pool_geometry(op, shape, ksize, strides, padding, data_format)
     _check_shape(op, "grad", grad, _out_shape(shape, axes))
-    acc = _accumulator(grad.dtype)
+    acc = accumulator(grad.dtype)
     padded = np.zeros(padded_shape(shape, axes), acc)
     if grad.size:
         share = grad.astype(acc) / _counts(axes, acc)

@@ -17,6 +17,7 @@ from orchestrator.errors import InvalidArgumentError, UnimplementedError
 from orchestrator.ops.conv_ops import (Axis, check_nhwc, int_tuple, pad_input, window_geometry,
                                         window_slice)
 from orchestrator.ops.pool_tiles import is_tiled, scatter_picks, spread, tiles, window_last
+from orchestrator.ops.nn_ops import accumulator, finfo, is_float
 from orchestrator.ops.registry import kernel
 
 
@@ -91,7 +92,7 @@ def _valid_mask(rows: Axis, cols: Axis, i: int, j: int) -> np.ndarray | None:
 
 
 def _lowest(dtype: np.dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    return -np.inf if is_float(dtype) else np.iinfo(dtype).min
 
 
 def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
@@ -99,7 +100,7 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     if 0 in out_shape:
         return np.empty(out_shape, x.dtype)
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
-    combine = np.fmax if x.dtype.kind == "f" else np.maximum
+    combine = np.fmax if is_float(x.dtype) else np.maximum
     if is_tiled(rows, cols):
         out = combine.reduce(tiles(padded, rows, cols), axis=(2, 4))
     else:
@@ -107,17 +108,17 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
         for _, i, j in _offsets(rows, cols):
             window = padded[window_slice(rows, cols, i, j)]
             out = window.copy() if out is None else combine(out, window, out=out)
-    if x.dtype.kind == "f":
+    if is_float(x.dtype):
         # TF's reduction starts from the lowest finite value: an all -inf (or all NaN)
         # window gives -FLT_MAX, not -inf.
-        np.fmax(out, np.finfo(x.dtype).min, out=out)
+        np.fmax(out, finfo(x.dtype).min, out=out)
     return out
 
 
 def _argmax_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     """For every output, the offset index (i*KW + j) of the element TF's argmax picks."""
     has_padding = bool(rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after)
-    if x.dtype.kind == "f":
+    if is_float(x.dtype):
         simple = bool(np.isfinite(x).all())
     else:
         simple = not has_padding or x.size == 0 or x.min() > _lowest(x.dtype)
@@ -181,7 +182,7 @@ def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: A
         chosen = _argmax_offsets(x, rows, cols)
         zero = grad.dtype.type(0)
         # grad * (chosen == k) is branch-free but would spread a NaN/inf grad as NaN.
-        finite = bool(np.isfinite(grad).all()) if grad.dtype.kind == "f" else True
+        finite = bool(np.isfinite(grad).all()) if is_float(grad.dtype) else True
         for k, i, j in _offsets(rows, cols):
             hit = chosen == k
             padded[window_slice(rows, cols, i, j)] += grad * hit if finite else np.where(hit, grad, zero)
@@ -199,12 +200,12 @@ def _max_pool_grad_grad(op: str, x: np.ndarray, pooled: np.ndarray, grad: np.nda
     count = rows.kernel * cols.kernel
     chosen = np.full(pooled.shape, count, np.int32)
     candidate = np.empty(pooled.shape, np.int32)
-    padded = pad_input(x, rows, cols, np.nan if x.dtype.kind == "f" else 0)
+    padded = pad_input(x, rows, cols, np.nan if is_float(x.dtype) else 0)
     for k, i, j in _offsets(rows, cols):
         np.multiply(padded[window_slice(rows, cols, i, j)] != pooled, count, out=candidate)
         candidate += k
         mask = _valid_mask(rows, cols, i, j)
-        if mask is not None and x.dtype.kind != "f":      # NaN padding never matches anyway
+        if mask is not None and not is_float(x.dtype):      # NaN padding never matches anyway
             candidate[~np.broadcast_to(mask, candidate.shape)] = count
         np.minimum(chosen, candidate, out=chosen)
     padded_grad = pad_input(grad, rows, cols)
@@ -272,10 +273,6 @@ def max_pool_grad_grad(orig_input: np.ndarray, orig_output: np.ndarray, grad: np
     return _max_pool_grad_grad(op, orig_input, orig_output, grad, rows, cols)
 
 
-def _accumulator(dtype: np.dtype) -> np.dtype:
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
 @kernel("AvgPool")
 def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int], padding: bytes,
              data_format: bytes = b"NHWC") -> np.ndarray:
@@ -283,7 +280,7 @@ def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
     _check_input(op, value)
     rows, cols = _geometry(op, value.shape, ksize, strides, padding, data_format)
     out_shape = _out_shape(value.shape, rows, cols)
-    acc = _accumulator(value.dtype)
+    acc = accumulator(value.dtype)
     total = np.zeros(out_shape, acc)
     if total.size and is_tiled(rows, cols):
         total = tiles(pad_input(value, rows, cols), rows, cols).sum(axis=(2, 4), dtype=acc)
@@ -305,7 +302,7 @@ def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequ
     rows, cols = _geometry(op, shape, ksize, strides, padding, data_format)
     _check_grad(op, grad, _out_shape(shape, rows, cols), "pooled output")
     n, h, w, c = shape
-    acc = _accumulator(grad.dtype)
+    acc = accumulator(grad.dtype)
     share = grad.astype(acc) / _window_counts(rows, cols, acc)
     if is_tiled(rows, cols) and share.size:
         return spread(share, shape, rows, cols).astype(grad.dtype)

@@ -11,6 +11,7 @@ import numpy as np
 
 from orchestrator.dtypes import DType, numpy_dtype
 from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.nn_ops import is_float
 from orchestrator.ops.registry import kernel
 
 
@@ -29,7 +30,7 @@ def _top_k(op: str, x: np.ndarray, k: int, index_type: DType) -> tuple[np.ndarra
     n = x.shape[-1]
     if n < k:
         raise InvalidArgumentError(f"{op}: input must have at least k columns: had {n}, needed {k}")
-    if 0 < k * 4 < n and not (x.dtype.kind == "f" and np.isnan(x).any()):
+    if 0 < k * 4 < n and not (is_float(x.dtype) and np.isnan(x).any()):
         indices = _top_k_by_partition(x, k)
     else:
         indices = _descending_order(x)[..., :k]

@@ -266,6 +266,53 @@ def top_k(c: Cases) -> None:
           {"predictions": preds, "targets": np.array([1, 2], np.int32), "k": np.int32(2)})
 
 
+def bfloat16_cases(c: Cases) -> None:
+    """bfloat16 through the ops a mixed-precision CPU graph uses (TF runs each natively)."""
+    import ml_dtypes
+    bf = ml_dtypes.bfloat16
+    tol = {"rtol": 1.6e-2, "atol": 1e-2}     # 8-bit mantissa: TF rounds intermediates to it
+    x = c.normal((2, 4, 4, 3), np.float32).astype(bf)
+    g = c.normal((2, 4, 4, 3), np.float32).astype(bf)
+    for op in ("Relu", "Relu6", "Elu", "Selu", "Softplus", "Softsign"):
+        c.run(f"{op.lower()}_bfloat16", op, {"features": x}, **tol)
+    c.run("leaky_relu_bfloat16", "LeakyRelu", {"features": x}, {"alpha": 0.1}, **tol)
+    c.run("relu_grad_bfloat16", "ReluGrad", {"gradients": g, "features": x}, **tol)
+    bias = c.normal((3,), np.float32).astype(bf)
+    c.run("bias_add_bfloat16", "BiasAdd", {"value": x, "bias": bias}, **tol)
+    c.run("bias_add_grad_bfloat16", "BiasAddGrad", {"out_backprop": g}, rtol=1.6e-2, atol=5e-2)
+    logits = c.normal((4, 6), np.float32, 2).astype(bf)
+    for op in ("Softmax", "LogSoftmax"):
+        c.run(f"{op.lower()}_bfloat16", op, {"logits": logits}, **tol)
+    c.run("sparse_xent_bfloat16", "SparseSoftmaxCrossEntropyWithLogits",
+          {"features": logits, "labels": np.array([1, 0, 5, 2], np.int32)}, **tol)
+    w = c.normal((2, 2, 3, 2), np.float32).astype(bf)
+    same = {"strides": [1, 1, 1, 1], "padding": "SAME"}
+    outs = c.run("conv2d_bfloat16", "Conv2D", {"input": x, "filter": w}, same, rtol=3e-2, atol=5e-2)
+    if outs:
+        dy = c.normal(outs[0].shape, np.float32).astype(bf)
+        c.run("conv2d_backprop_input_bfloat16", "Conv2DBackpropInput",
+              {"input_sizes": np.array(x.shape, np.int32), "filter": w, "out_backprop": dy}, same,
+              rtol=3e-2, atol=5e-2)
+        c.run("conv2d_backprop_filter_bfloat16", "Conv2DBackpropFilter",
+              {"input": x, "filter_sizes": np.array(w.shape, np.int32), "out_backprop": dy}, same,
+              rtol=3e-2, atol=1e-1)
+    pool = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}
+    outs = c.run("max_pool_bfloat16", "MaxPool", {"input": x}, pool)
+    c.run("max_pool_grad_bfloat16", "MaxPoolGrad", {"orig_input": x, "orig_output": outs[0],
+                                                    "grad": outs[0]}, pool, **tol)
+    outs = c.run("avg_pool_bfloat16", "AvgPool", {"value": x}, pool, **tol)
+    c.run("avg_pool_grad_bfloat16", "AvgPoolGrad",
+          {"orig_input_shape": np.array(x.shape, np.int32), "grad": outs[0]}, pool, **tol)
+    scale, offset = np.ones(3, np.float32) * 1.5, np.full(3, 0.25, np.float32)
+    stats = (np.zeros(3, np.float32), np.ones(3, np.float32))
+    outs = c.run("fbn_v3_bfloat16_train", "FusedBatchNormV3",
+                 {"x": x, "scale": scale, "offset": offset, "mean": stats[0], "variance": stats[1]},
+                 {"is_training": True}, **tol)
+    c.run("fbn_v3_grad_bfloat16_train", "FusedBatchNormGradV3",
+          {"y_backprop": g, "x": x, "scale": scale, "reserve_space_1": outs[3],
+           "reserve_space_2": outs[4], "reserve_space_3": outs[5]}, {"is_training": True}, **tol)
+
+
 def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     import ops_nn_3d        # conv/pool cases live next door (file size)
     import ops_nn_spatial
@@ -278,6 +325,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     top_k(c)
     ops_nn_spatial.add_cases(c)
     ops_nn_3d.add_cases(c)
+    bfloat16_cases(c)
     table.write(out_dir)
 
 

@@ -7,6 +7,7 @@ import inspect
 import json
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -19,13 +20,16 @@ from orchestrator.ops.registry import get_kernel, registered_op_types
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
 CASES = json.loads((FIXTURES / "nn.json").read_text())
 with np.load(FIXTURES / "nn.npz") as _npz:
-    ARRAYS = {k: _npz[k] for k in _npz.files}
+    # npz keeps bfloat16 as 2-byte void; view it back
+    ARRAYS = {k: _npz[k].view(ml_dtypes.bfloat16) if _npz[k].dtype.kind == "V" else _npz[k]
+              for k in _npz.files}
 
 TYPE_ATTRS = {"T", "index_type", "Tlabels", "U"}
 ERRORS = {"InvalidArgumentError": InvalidArgumentError, "UnimplementedError": UnimplementedError}
 # Default tolerances per output dtype; a case may widen them (float16: TF rounds
 # intermediates to half where we may not).
-TOL = {"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}
+TOL = {"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12),
+       "bfloat16": (1.6e-2, 1e-2)}
 
 
 def decode_attrs(attrs: dict) -> dict:
@@ -68,9 +72,10 @@ def test_nn_op_table(case):
         assert (g.dtype, g.shape) == (e.dtype, e.shape), (slot, g.dtype, g.shape, e.dtype, e.shape)
         if slot in unspecified:
             continue
-        if e.dtype.kind == "f":
+        if e.dtype.kind == "f" or e.dtype == ml_dtypes.bfloat16:
             rtol, atol = TOL[e.dtype.name]
-            np.testing.assert_allclose(g, e, rtol=case.get("rtol", rtol), atol=case.get("atol", atol),
+            np.testing.assert_allclose(g.astype(np.float64), e.astype(np.float64),
+                                       rtol=case.get("rtol", rtol), atol=case.get("atol", atol),
                                        err_msg=f"output {slot}")
         else:
             np.testing.assert_array_equal(g, e, err_msg=f"output {slot}")
