@@ -6,11 +6,11 @@
 1. A TF subprocess (``--tf-python``, TF's default settings incl. oneDNN, as users run it)
    builds ``--variables`` float32 variables totalling ``--gib`` GiB, saves them with
    ``tf.compat.v1.train.Saver`` (timed), then times ``import_meta_graph`` + session +
-   ``restore`` of that checkpoint.
+   ``restore`` of that checkpoint, and the ``restore`` call alone.
 2. This process times, on the same files: orchestrator's ``import_meta_graph`` + Saver
-   restore (crc32c on) with one reader and one thread, with one reader and ``--threads``
-   threads (the Saver's default path), and ``--readers`` work lists of the restore plan
-   executed in parallel; orchestrator's Saver save; and the raw limit: plain sequential
+   restore (crc32c on); the Saver restore alone with one reader and one thread, with one
+   reader and ``--threads`` threads (the Saver's path), and ``--readers`` work lists of
+   the restore plan executed in parallel; orchestrator's Saver save; and the raw limit: plain sequential
    ``readinto`` of each data file into one fresh numpy buffer, and of each tensor's
    bytes into its own fresh buffer (the faster of the two is "raw"; with per-tensor
    buffers the allocator reuses freed memory instead of faulting in new pages).
@@ -158,11 +158,23 @@ def main() -> None:
         data_files = files.data_files(prefix)
         size = sum(os.path.getsize(p) for p in data_files)
 
-        def restore(threads: int) -> Callable[[], Any]:
+        def import_and_restore(threads: int) -> Callable[[], Any]:
             def run() -> Any:
                 graph = Graph()
                 with graph.as_default():
-                    saver = import_meta_graph(prefix + ".meta")
+                    restorer = import_meta_graph(prefix + ".meta")
+                restorer.max_workers = threads
+                state = SessionState()
+                restorer.restore(state, prefix)
+                return state
+            return run
+
+        graph = Graph()
+        with graph.as_default():
+            saver = import_meta_graph(prefix + ".meta")
+
+        def restore_only(threads: int) -> Callable[[], Any]:
+            def run() -> Any:
                 saver.max_workers = threads
                 state = SessionState()
                 saver.restore(state, prefix)
@@ -173,11 +185,7 @@ def main() -> None:
             index = bundle_io.read_index(prefix)
             return bundle_io.read_entries(index, readers=args.readers, threads=args.threads)
 
-        graph = Graph()
-        with graph.as_default():
-            saver = import_meta_graph(prefix + ".meta")
-        state = SessionState()
-        saver.restore(state, prefix)
+        state = restore_only(args.threads)()
         saver.saver_def.max_to_keep = 1
         save_dir = os.path.join(workdir, "ours_save")
         step = iter(range(1, 10_000))
@@ -188,41 +196,45 @@ def main() -> None:
         index = bundle_io.read_index(prefix)
         tensor_ranges = sorted((files.data_filename(prefix, e.shard_id, index.header.num_shards), e.offset, e.size)
                                for e in index.entries.values() if not e.slices)
+        n = args.threads
         results = best_of(args.repeats, {
             "raw_file": lambda: raw_read(data_files),
             "raw_tensors": lambda: raw_read_per_tensor(tensor_ranges),
-            "ours_restore_1x1": restore(1),
-            f"ours_restore_1x{args.threads}": restore(args.threads),
+            f"ours_import_restore_1x{n}": import_and_restore(n),
+            "ours_restore_1x1": restore_only(1),
+            f"ours_restore_1x{n}": restore_only(n),
             f"ours_read_{args.readers}_readers": readers_restore,
             "ours_save": save,
         })
-        results.update(tf_restore=tf["restore"], tf_save=tf["save"])
+        results.update(tf_import_restore=tf["restore"], tf_restore=tf["restore_call"], tf_save=tf["save"])
 
     gb = size / 1e9
     raw = min(results["raw_file"], results["raw_tensors"])       # % of raw: against the faster
+    # (label, key, TF row it is compared with, compared with raw?)
     rows = [
-        ("raw: each data file into one numpy buffer", "raw_file", None),
-        ("raw: each tensor's bytes into its own numpy buffer", "raw_tensors", None),
-        ("TF import_meta_graph + restore", "tf_restore", "restore"),
-        ("ours: import + Saver.restore, 1 reader x 1 thread", "ours_restore_1x1", "restore"),
-        (f"ours: import + Saver.restore, 1 reader x {args.threads} threads", f"ours_restore_1x{args.threads}",
-         "restore"),
-        (f"ours: restore plan, {args.readers} readers ({args.threads} threads in all)",
-         f"ours_read_{args.readers}_readers", "restore"),
-        ("TF Saver.save", "tf_save", "save"),
-        ("ours: Saver.save", "ours_save", "save"),
+        ("raw: each data file into one numpy buffer", "raw_file", None, True),
+        ("raw: each tensor's bytes into its own numpy buffer", "raw_tensors", None, True),
+        ("TF: import_meta_graph + Session + restore", "tf_import_restore", "tf_import_restore", False),
+        (f"ours: import_meta_graph + restore, 1 reader x {n} threads", f"ours_import_restore_1x{n}",
+         "tf_import_restore", False),
+        ("TF: Saver.restore call", "tf_restore", "tf_restore", True),
+        ("ours: Saver.restore, 1 reader x 1 thread", "ours_restore_1x1", "tf_restore", True),
+        (f"ours: Saver.restore, 1 reader x {n} threads", f"ours_restore_1x{n}", "tf_restore", True),
+        (f"ours: restore plan, {args.readers} readers ({n} threads in all)", f"ours_read_{args.readers}_readers",
+         "tf_restore", True),
+        ("TF: Saver.save (+ meta graph, state file)", "tf_save", "tf_save", False),
+        ("ours: Saver.save (+ meta graph, state file)", "ours_save", "tf_save", False),
     ]
     command = " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
     print(f"checkpoint: {gb:.3f} GB in {args.variables} float32 variables of shape {tf['shape']}, "
           f"{len(data_files)} data file(s); TF {tf['tf_version']}; {os.cpu_count()} cores; crc32c verified; "
           f"warm cache, best of {args.repeats}")
-    print(f"(TF's Saver.restore call alone, without import_meta_graph and Session: {tf['restore_call']:.3f} s)")
     print(f"| {'measurement':<58} | {'seconds':>8} | {'GB/s':>6} | {'vs TF':>6} | {'% of raw':>8} |")
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 8}|{'-' * 8}|{'-' * 10}|")
-    for label, key, kind in rows:
+    for label, key, versus_key, versus_raw in rows:
         seconds = results[key]
-        versus = "" if kind is None else f"{results['tf_' + kind] / seconds:.2f}x"
-        of_raw = f"{100 * raw / seconds:.0f} %" if kind == "restore" or kind is None else ""
+        versus = "" if versus_key is None else f"{results[versus_key] / seconds:.2f}x"
+        of_raw = f"{100 * raw / seconds:.0f} %" if versus_raw else ""
         print(f"| {label:<58} | {seconds:>8.3f} | {gb / seconds:>6.2f} | {versus:>6} | {of_raw:>8} |")
     print(f"command: {command}")
     if args.json:
