@@ -50,8 +50,8 @@ def _cached_geometry(op: str, height: int, width: int, ksize: tuple[int, ...], s
                                  f"(nor by TF); ksize = {list(ksize)}, strides = {list(strides)}")
     if ksize[3] != 1 or strides[3] != 1:
         raise UnimplementedError(
-            f"{op}: pooling across depth is not implemented here; ksize = {list(ksize)}, strides = "
-            f"{list(strides)} (TF supports depth-only max pooling, never depth and space together)")
+            f"{op}: pooling across depth is only supported by MaxPool/MaxPoolV2 alone (as in TF); "
+            f"ksize = {list(ksize)}, strides = {list(strides)}")
     return window_geometry(op, (height, width), (ksize[1], ksize[2]), strides, padding,
                            explicit_paddings=explicit_paddings)
 
@@ -216,10 +216,34 @@ def _max_pool_grad_grad(op: str, x: np.ndarray, pooled: np.ndarray, grad: np.nda
 
 # --------------------------------------------------------------------------- kernels
 
+def _depth_pool(op: str, x: np.ndarray, ksize, strides, data_format) -> np.ndarray | None:
+    """TF's depth-only max pooling (window and stride over channels only), or None when the
+    window is spatial. The window must equal the stride and divide the depth, as in TF."""
+    ksize, strides = int_tuple(ksize), int_tuple(strides)
+    if len(ksize) != 4 or len(strides) != 4 or (ksize[3] == 1 and strides[3] == 1):
+        return None
+    check_nhwc(op, data_format)
+    if ksize[:3] != (1, 1, 1) or strides[:3] != (1, 1, 1):
+        raise UnimplementedError(f"{op}: pooling supports exactly one of pooling across depth or "
+                                 f"across width/height; ksize = {list(ksize)}, strides = {list(strides)}")
+    window = ksize[3]
+    if window != strides[3]:
+        raise UnimplementedError(f"{op}: depthwise max pooling requires the depth window ({window}) "
+                                 f"to equal the depth stride ({strides[3]})")
+    if x.shape[3] % window:
+        raise UnimplementedError(f"{op}: depthwise max pooling requires the depth window ({window}) "
+                                 f"to evenly divide the input depth ({x.shape[3]})")
+    groups = x.reshape(x.shape[:3] + (x.shape[3] // window, window))
+    return (np.fmax if is_float(x.dtype) else np.maximum).reduce(groups, axis=-1)
+
+
 @kernel("MaxPool")
 def max_pool(input: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int], padding: bytes,
              explicit_paddings: Sequence[int] = (), data_format: bytes = b"NHWC") -> np.ndarray:
     _check_input("MaxPool", input)
+    pooled = _depth_pool("MaxPool", input, ksize, strides, data_format)
+    if pooled is not None:
+        return pooled
     rows, cols = _geometry("MaxPool", input.shape, ksize, strides, padding, data_format,
                            explicit_paddings)
     return _max_pool("MaxPool", input, rows, cols)
@@ -229,6 +253,9 @@ def max_pool(input: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
 def max_pool_v2(input: np.ndarray, ksize: np.ndarray, strides: np.ndarray, *, padding: bytes,
                 data_format: bytes = b"NHWC") -> np.ndarray:
     _check_input("MaxPoolV2", input)
+    pooled = _depth_pool("MaxPoolV2", input, ksize, strides, data_format)
+    if pooled is not None:
+        return pooled
     rows, cols = _geometry("MaxPoolV2", input.shape, ksize, strides, padding, data_format)
     return _max_pool("MaxPoolV2", input, rows, cols)
 

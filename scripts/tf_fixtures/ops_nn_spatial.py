@@ -191,6 +191,19 @@ def pool(c) -> None:
     # An out-of-range argmax aborts TF's process (CHECK failure): tested in pytest only.
     c.run("max_pool_nchw_rejected", "MaxPool", {"input": x}, {**attrs, "data_format": "NCHW"})
     c.run("avg_pool_nchw_rejected", "AvgPool", {"value": x}, {**attrs, "data_format": "NCHW"})
+    x6 = c.normal((2, 3, 2, 6))
+    depth = {"ksize": [1, 1, 1, 3], "strides": [1, 1, 1, 3], "padding": "VALID"}
+    outs = c.run("max_pool_depth", "MaxPool", {"input": x6}, depth)
+    c.run("max_pool_depth_same", "MaxPool", {"input": x6}, {**depth, "padding": "SAME"})
+    c.run("max_pool_v2_depth", "MaxPoolV2", {"input": x6, "ksize": np.array([1, 1, 1, 2], np.int32),
+                                             "strides": np.array([1, 1, 1, 2], np.int32)},
+          {"padding": "VALID"})
+    c.run("max_pool_depth_stride_differs", "MaxPool", {"input": x6},
+          {**depth, "strides": [1, 1, 1, 2]})
+    c.run("max_pool_depth_not_dividing", "MaxPool", {"input": x6},
+          {"ksize": [1, 1, 1, 4], "strides": [1, 1, 1, 4], "padding": "VALID"})
+    c.run("max_pool_grad_depth_rejected", "MaxPoolGrad",
+          {"orig_input": x6, "orig_output": outs[0], "grad": outs[0]}, depth)
     c.run("max_pool_depth_and_space", "MaxPool", {"input": x},
           {"ksize": [1, 2, 2, 2], "strides": [1, 1, 1, 2], "padding": "VALID"})
     c.run("max_pool_window_too_big_valid", "MaxPool", {"input": x},
