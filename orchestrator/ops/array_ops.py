@@ -47,7 +47,7 @@ def dtype_string(dtype: DType) -> str:
 
 # ------------------------------------------------------------------- pass-through
 
-@kernel("Identity", "StopGradient")
+@kernel("Identity", "StopGradient", "GuaranteeConst")
 def identity(x: Any) -> Any:
     return x
 

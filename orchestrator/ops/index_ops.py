@@ -181,10 +181,11 @@ def _register_tensor_scatter(op: str, ufunc: Any) -> None:
     def tensor_scatter(tensor: np.ndarray, indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
         return _tensor_scatter(op, ufunc, tensor, indices, updates)
 
-    tensor_scatter.__name__ = tensor_scatter.__qualname__ = f"tensor_scatter_{op[13:].lower()}"
+    tensor_scatter.__name__ = tensor_scatter.__qualname__ = f"scatter_{op.lower()}"
 
 
 for _op, _ufunc in (("TensorScatterUpdate", None), ("TensorScatterAdd", np.add),
+                    ("ScatterNdNonAliasingAdd", np.add),
                     ("TensorScatterSub", np.subtract), ("TensorScatterMax", np.maximum),
                     ("TensorScatterMin", np.minimum)):
     _register_tensor_scatter(_op, _ufunc)

@@ -1,5 +1,6 @@
 """Joining, splitting and rearranging kernels: Concat(V2), ConcatOffset, Pack, Unpack,
-Split(V), Tile, Pad(V2), MirrorPad(Grad), Transpose, InvertPermutation, ReverseV2, Reverse.
+Split(V), Tile, Pad(V2), MirrorPad(Grad), Transpose, InvertPermutation, ReverseV2, Reverse,
+Roll.
 
 Kernels that TF implements as a fresh buffer return a fresh array here too (not a
 numpy view), so an in-place update of a ref variable later in the step cannot show
@@ -346,3 +347,18 @@ def reverse_v1(x: np.ndarray, dims: Any) -> np.ndarray:
                                    f"has dimensions. 'input' has {x.ndim}'dims' has {flags.size} values")
     axes = tuple(int(a) for a in np.flatnonzero(flags))
     return np.flip(x, axis=axes).copy() if axes else x
+
+
+@kernel("Roll")
+def roll(x: np.ndarray, shift: Any, axis: Any) -> np.ndarray:
+    """Cyclic shift; several shifts of one axis add up."""
+    x = np.asarray(x)
+    shifts, axes = int_vector("Roll", "shift", shift), int_vector("Roll", "axis", axis)
+    if len(shifts) != len(axes):
+        raise InvalidArgumentError("Roll: shift and axis must have the same size")
+    for a in axes:
+        if not -x.ndim <= a < x.ndim:
+            raise InvalidArgumentError(f"Roll: axis {a} is out of range")
+    if not axes:
+        return x
+    return np.roll(x, shifts, axis=[a % x.ndim for a in axes])

@@ -1,6 +1,6 @@
 """Shape kernels: Shape/ShapeN/Size/Rank, Reshape, ExpandDims, Squeeze, broadcasting
-helpers (BroadcastTo, BroadcastArgs, BroadcastGradientArgs) and tensor makers (Fill,
-ZerosLike, OnesLike, Range, LinSpace).
+helpers (BroadcastTo, BroadcastArgs, BroadcastGradientArgs), tensor makers (Fill,
+ZerosLike, OnesLike, Range, LinSpace), Bitcast and UnravelIndex.
 
 Reshape, ExpandDims and Squeeze return numpy views where possible: TF forwards the
 buffer for these too, so aliasing behaves the same.
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.dtypes import DType
+from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.array_util import int_scalar, int_vector, shape_str, zeros
 from orchestrator.ops.list_edit_ops import is_list_variant, zeros_like_list
@@ -233,3 +233,38 @@ def lin_space(start: np.ndarray, stop: np.ndarray, num: np.ndarray) -> np.ndarra
     out = lo + step * np.arange(count, dtype=dtype)
     out[-1] = hi
     return out.astype(dtype, copy=False)
+
+
+# ------------------------------------------------------------------ reinterpreting
+
+@kernel("Bitcast")
+def bitcast(x: np.ndarray, *, type: DType) -> np.ndarray:  # noqa: A002 (TF's attr name)
+    """The same bytes read as ``type``: a wider type consumes the last dimension (which must be
+    the size ratio), a narrower one adds it."""
+    x = np.ascontiguousarray(x)
+    target = type.numpy
+    src_size, dst_size = x.dtype.itemsize, target.itemsize
+    if x.dtype == np.bool_ or target == np.bool_ or x.dtype == object or target == object:
+        raise InvalidArgumentError(f"Bitcast: cannot bitcast {x.dtype} to {target}")
+    if src_size == dst_size:
+        return x.view(target)
+    if src_size > dst_size:
+        return x.view(target).reshape(x.shape + (src_size // dst_size,))
+    if not x.ndim or x.shape[-1] * src_size != dst_size:
+        raise InvalidArgumentError(f"Bitcast: Cannot bitcast from {int(as_dtype(x.dtype))} to "
+                                   f"{int(type)}")
+    return x.view(target).reshape(x.shape[:-1])
+
+
+@kernel("UnravelIndex")
+def unravel_index(indices: np.ndarray, dims: np.ndarray) -> np.ndarray:
+    """Coordinates of flat ``indices`` in ``dims``: shape ``[len(dims)] + indices.shape``."""
+    indices, sizes = np.asarray(indices), np.asarray(dims)
+    if sizes.ndim != 1:
+        raise InvalidArgumentError(f"UnravelIndex: The dims input must be a vector, found shape "
+                                   f"{shape_str(sizes.shape)}")
+    total = int(np.prod(sizes, dtype=np.int64))
+    if indices.size and (indices.min() < 0 or indices.max() >= total):
+        raise InvalidArgumentError("UnravelIndex: index is out of bound as with dims")
+    coords = np.unravel_index(indices, tuple(int(d) for d in sizes))
+    return np.stack(coords).astype(indices.dtype, copy=False)

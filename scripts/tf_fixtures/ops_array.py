@@ -45,6 +45,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     index.partition_cases(cases)
     index.space_cases(cases)
     index.diag_cases(cases)
+    index.misc_cases(cases)
     extra.dtype_cases(cases)
     extra.placeholder_cases(table)
     extra.print_cases(table)

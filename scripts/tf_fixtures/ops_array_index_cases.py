@@ -61,6 +61,8 @@ def index_cases(c: Cases) -> None:
            ("updates", np.array([100, -100], np.int32))])
     c.add("tensor_scatter_update_str", "TensorScatterUpdate",
           [("tensor", STRS), ("indices", np.array([[1, 2]], np.int32)), ("updates", np.array([b"new"]))])
+    c.add("scatter_nd_non_aliasing_add", "ScatterNdNonAliasingAdd",
+          [("input", base), ("indices", dup), ("updates", upd)])
     c.add("tensor_scatter_add_bad", "TensorScatterAdd",
           [("tensor", np.zeros(4, np.float32)), ("indices", np.array([[0], [5]], np.int32)),
            ("updates", np.array([1, 2], np.float32))])
@@ -240,3 +242,28 @@ def diag_cases(c: Cases) -> None:
                ("sparse_values", np.array([5, 6], np.float32)), ("default_value", np.float32(0))],
               {"validate_indices": validate},
               match=["is out of order. Many sparse ops require sorted indices."] if name == "unsorted" else None)
+
+
+def misc_cases(c: Cases) -> None:
+    import tensorflow as tf
+    c.add("bitcast_same_size", "Bitcast", [("input", np.array([1.0, -2.0], np.float32))], {"type": tf.int32})
+    c.add("bitcast_split", "Bitcast", [("input", np.array([1.0, -0.5], np.float64))], {"type": tf.int16})
+    c.add("bitcast_merge", "Bitcast", [("input", np.array([[1, 2], [3, 4]], np.int32))], {"type": tf.int64})
+    c.add("bitcast_f16_u8", "Bitcast", [("input", np.array([[1.5], [-3]], np.float16))], {"type": tf.uint8})
+    c.add("bitcast_bad_last_dim", "Bitcast", [("input", np.array([1, 2, 3], np.int32))], {"type": tf.int64})
+    c.add("bitcast_scalar_bad", "Bitcast", [("input", np.int32(1))], {"type": tf.int64})
+    c.add("unravel_index", "UnravelIndex", [("indices", np.array([1, 7, 11], np.int32)),
+                                            ("dims", np.array([3, 4], np.int32))])
+    c.add("unravel_index_scalar_i64", "UnravelIndex", [("indices", np.int64(5)),
+                                                       ("dims", np.array([3, 4], np.int64))])
+    c.add("unravel_index_bad", "UnravelIndex", [("indices", np.array([12], np.int32)),
+                                                ("dims", np.array([3, 4], np.int32))])
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    c.add("roll_repeated_axis", "Roll", [("input", x[0]), ("shift", np.array([1, -2, 3], np.int32)),
+                                         ("axis", np.array([0, 1, 0], np.int32))])
+    c.add("roll_scalar_neg_axis_i64", "Roll", [("input", x), ("shift", np.int64(-5)), ("axis", np.int64(-1))])
+    c.add("roll_str", "Roll", [("input", STRS), ("shift", np.int32(1)), ("axis", np.int32(1))])
+    c.add("roll_size_mismatch", "Roll", [("input", x), ("shift", np.array([1, 2], np.int32)),
+                                         ("axis", np.array([0], np.int32))])
+    c.add("roll_bad_axis", "Roll", [("input", x), ("shift", np.int32(1)), ("axis", np.int32(5))])
+    c.add("guarantee_const", "GuaranteeConst", [("input", x)])

@@ -21,7 +21,7 @@ from orchestrator.ops import (array_ops, diag_ops, index_ops, join_ops, partitio
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
-TYPE_ATTRS = {"T", "dtype", "out_type", "Tidx", "out_idx", "Tindices", "Index", "Tshape"}
+TYPE_ATTRS = {"T", "dtype", "type", "out_type", "Tidx", "out_idx", "Tindices", "Index", "Tshape"}
 SHAPE_ATTRS = {"shape"}
 MODULES = {m.__name__ for m in (array_ops, shape_ops, join_ops, slicing_ops, index_ops, partition_ops,
                                 space_ops, diag_ops)}
