@@ -110,10 +110,12 @@ def _stitch(op: str, inputs: tuple, n: int | None) -> np.ndarray:
             raise InvalidArgumentError(f"{op}: indices[{first_bad(flat < 0)}] is out of range")
     values = np.concatenate([d.reshape((-1,) + slice_shape) for d in data])
     out = zeros((size,) + slice_shape, data[0].dtype)
-    # Last occurrence of each index: the first one in the reversed list.
-    _, first_rev = np.unique(flat_idx[::-1], return_index=True)
-    last = flat_idx.size - 1 - first_rev
-    out[flat_idx[last]] = values[last]
+    if flat_idx.size and np.bincount(flat_idx, minlength=size).max() > 1:
+        # Last occurrence of each index: the first one in the reversed list.
+        _, first_rev = np.unique(flat_idx[::-1], return_index=True)
+        last = flat_idx.size - 1 - first_rev
+        flat_idx, values = flat_idx[last], values[last]
+    out[flat_idx] = values
     return out
 
 
