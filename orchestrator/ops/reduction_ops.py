@@ -5,10 +5,9 @@ reduced), with negative entries counted from the end. Out-of-range and duplicate
 errors, as in TF. Over an empty axis, TF's reducers give their identities: 0, 1, the
 lowest/highest value for Max/Min, NaN for a float Mean.
 
-float16/bfloat16 reductions accumulate in float32 and round once at the end (TF sums
-those types in float too). float32 sums use numpy's pairwise summation; TF's Eigen tree
-reduction adds in another order, so results agree to a few ulps, not bit for bit
-(tests/ops/test_math_ops.py states the tolerance measured against TF).
+float32/float64 Sum/Mean/Prod/EuclideanNorm add in the order of TF's Eigen reductions
+(eigen_reduce.py), so they match TF bit for bit. float16/bfloat16 reductions accumulate in float32 and round
+once at the end, which agrees with TF to an ulp.
 """
 from __future__ import annotations
 
@@ -18,8 +17,10 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops.eigen_reduce import tf_order_reduce
 from orchestrator.ops.math_ops import NARROW_FLOATS, as_array, shape_str
 from orchestrator.ops.registry import kernel
+
 
 def reduction_axes(op: str, axis: np.ndarray, rank: int) -> tuple[int, ...]:
     """Normalised axes (non-negative, in the order given); errors name the op like TF's."""
@@ -60,6 +61,9 @@ def _register_reduction(op: str, reduce: Callable[[np.ndarray, tuple[int, ...], 
 
 
 def _sum(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    exact = tf_order_reduce(np.add, x, axes, keep)
+    if exact is not None:
+        return exact
     return np.add.reduce(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
 
 
@@ -80,7 +84,9 @@ def _mean(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
         quotient = np.abs(total) // n
         return np.where(total < 0, -quotient, quotient).astype(x.dtype)
     acc = _accumulation_dtype(x)
-    total = np.add.reduce(x, axis=axes, keepdims=keep, dtype=acc)
+    total = tf_order_reduce(np.add, x, axes, keep)
+    if total is None:
+        total = np.add.reduce(x, axis=axes, keepdims=keep, dtype=acc)
     return as_array(total / np.asarray(n, acc)).astype(x.dtype, copy=False)
 
 
@@ -101,6 +107,9 @@ def _highest(dtype: np.dtype) -> object:
 
 
 def _prod(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    exact = tf_order_reduce(np.multiply, x, axes, keep)
+    if exact is not None:
+        return exact
     return np.multiply.reduce(x, axis=axes, keepdims=keep, dtype=_accumulation_dtype(x)).astype(x.dtype, copy=False)
 
 
@@ -108,7 +117,10 @@ def _euclidean_norm(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndar
     """sqrt(sum(x*x)); integer squares and sums wrap in their type, a negative wrapped sum
     has a NaN root that the cast back to the integer type turns into what TF gives."""
     acc = _accumulation_dtype(x)
-    squares = np.sum(np.square(x, dtype=acc), axis=axes, keepdims=keep, dtype=acc)
+    squared = np.square(x, dtype=acc)
+    squares = tf_order_reduce(np.add, squared, axes, keep)
+    if squares is None:
+        squares = np.add.reduce(squared, axis=axes, keepdims=keep, dtype=acc)
     if x.dtype.kind in "iu":
         return np.sqrt(squares.astype(np.float64)).astype(x.dtype)
     return np.sqrt(squares).astype(x.dtype, copy=False)

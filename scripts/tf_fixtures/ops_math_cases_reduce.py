@@ -200,3 +200,32 @@ def add_segment_order_cases(rec, rng) -> None:
         rec(f"SegmentSum_many_rows_{dtype}", "SegmentSum", {"data": cast(rows, dtype), "segment_ids": np.sort(ids)})
         for base in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
             rec(f"{base}_many_rows_{dtype}", base, {"data": cast(table, dtype), "indices": indices, "segment_ids": segs})
+
+
+def add_reduction_order_cases(rec, rng) -> None:
+    """Shapes that take every path of TF's float reduction order (eigen_reduce.py): leaf
+    sizes around the 8/32-element packet blocks, a split row (> 8192) starting off a packet
+    boundary, R K R, K R K and a transposed K R K R layout, size-1 dimensions in between."""
+    rng = np.random.default_rng(91)   # own stream: adding cases elsewhere leaves these alone
+
+    def values(shape, dtype="float32"):
+        # 11-bit mantissas over 7 decades: every addition still rounds, and the npz stays small.
+        v = rng.standard_normal(shape).astype(np.float16).astype(np.float64)
+        return (v * 10.0 ** rng.integers(-3, 4, shape)).astype(dtype)
+
+    cases = [("len7", (7,), [0]), ("len33", (33,), [0]), ("len100", (100,), [0]),
+             ("len1000", (1000,), [0]), ("len9001", (9001,), [0]),
+             ("rows_8195", (2, 8195), [1]), ("rows_45", (5, 45), [-1]),
+             ("rkr", (6, 3, 7), [0, 2]), ("krk", (3, 40, 5), [1]), ("rk", (50, 3), [0]),
+             ("krkr", (3, 4, 5, 9), [1, 3]), ("rkrk", (4, 3, 6, 2), [0, 2]),
+             ("size1_between", (4, 1, 30, 1), [1, 2]), ("keep_size1", (1, 40, 1), [1])]
+    for name, shape, axes in cases:
+        x = values(shape)
+        axis = np.array(axes, np.int32)
+        rec(f"Sum_order_{name}", "Sum", {"input": x, "axis": axis})
+        if name in ("len1000", "rows_45", "rkr", "krkr"):
+            rec(f"Mean_order_{name}", "Mean", {"input": x, "axis": axis}, {"keep_dims": True})
+            rec(f"Sum_order_{name}_f64", "Sum", {"input": x.astype(np.float64) * np.pi, "axis": axis})
+            rec(f"EuclideanNorm_order_{name}", "EuclideanNorm", {"input": x, "axis": axis})
+            near_one = (1 + values(shape) * 1e-4).astype(np.float32)
+            rec(f"Prod_order_{name}", "Prod", {"input": near_one, "axis": axis})

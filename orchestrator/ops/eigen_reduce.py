@@ -1,0 +1,143 @@
+"""float32/float64 sums and products in the exact order of TF's CPU reductions, so results
+match TF bit for bit.
+
+TF first simplifies the shape: size-1 dimensions are dropped and neighbouring dimensions
+that are both reduced (or both kept) are merged. Then, with R = reduced, K = kept:
+
+* ``R`` (everything) and ``K R``: Eigen's inner-most reducer on each row (below);
+* ``R K`` and ``K R K``: one element after another along the reduced dimension;
+* ``R K R``: per output, one element after another with the *last* reduced dimension
+  outermost;
+* anything longer: transposed to kept-then-reduced and reduced as ``K R``.
+
+The inner-most reducer, fitted against TF 2.21 on lengths 1..20000 (1-D and rows):
+
+* a row of n <= 1024 packets (P = 8 floats / 4 doubles per packet) is a *leaf*:
+  - blocks of 4 packets go round-robin into 4 packet accumulators, which are then
+    combined as ((a0 + a1) + a2) + a3;
+  - the remaining whole packets are added to that one by one;
+  - the packet is folded in halves (lanes i and i + P/2, then again) to one value;
+  - the last n % P elements are summed one by one into a scalar, added last;
+* a longer row is split in two at the first packet boundary (counted from the start of
+  the whole tensor, not the row) past its middle, each half reduced the same way, and the
+  halves combined left then right.
+
+Large 1-D full reductions may be split over threads in TF depending on the core count;
+that case is not reproducible across machines anyway.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_PACKET = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+_LEAF_PACKETS = 1024
+_UNROLL = 4
+
+
+def simplify(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[list[int], bool]:
+    """TF's ReductionHelper: (merged dimension sizes, whether the first one is reduced)."""
+    reduced = set(axes)
+    dims: list[int] = []
+    labels: list[bool] = []
+    for i, d in enumerate(shape):
+        if d == 1:
+            continue
+        label = i in reduced
+        if labels and labels[-1] == label:
+            dims[-1] *= d
+        else:
+            dims.append(d)
+            labels.append(label)
+    return dims, bool(labels and labels[0])
+
+
+def tf_order_reduce(ufunc: np.ufunc, x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray | None:
+    """``ufunc`` (np.add or np.multiply) over ``axes`` in TF's order, or None for dtypes
+    whose order does not matter or is not modelled (integers, half types) and empty input."""
+    packet = _PACKET.get(x.dtype)
+    if packet is None or x.size == 0:
+        return None
+    dims, reduce_first = simplify(x.shape, axes)
+    flat = np.ascontiguousarray(x).reshape(dims)
+    ndims = len(dims)
+    if ndims == 0 or (ndims == 1 and not reduce_first):
+        result = flat.copy()                              # only size-1 dimensions reduced
+    elif ndims == 1:
+        result = _reduce_rows(ufunc, flat.reshape(1, -1), packet, 0)
+    elif ndims == 2:
+        result = ufunc.reduce(flat, axis=0) if reduce_first else _reduce_rows(ufunc, flat, packet, 0)
+    elif ndims == 3 and reduce_first:
+        # Last reduced dimension outermost: lay the reduced elements out in that order as
+        # rows and add row after row (numpy's reduction over axis 0 is sequential).
+        result = ufunc.reduce(flat.transpose(2, 0, 1).reshape(-1, dims[1]), axis=0)
+    elif ndims == 3:
+        result = ufunc.reduce(flat, axis=1)
+    else:
+        kept = [i for i in range(ndims) if (i % 2 == 0) != reduce_first]
+        gone = [i for i in range(ndims) if (i % 2 == 0) == reduce_first]
+        moved = np.ascontiguousarray(flat.transpose(kept + gone))
+        result = _reduce_rows(ufunc, moved.reshape(int(np.prod([dims[i] for i in kept])), -1), packet, 0)
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
+        tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    return result.reshape(out_shape)
+
+
+def _reduce_rows(ufunc: np.ufunc, rows: np.ndarray, packet: int, first: int) -> np.ndarray:
+    """Reduce each row; ``first`` is the flat offset of column 0 of row 0 (split points are
+    aligned to packets of the whole tensor)."""
+    m, n = rows.shape
+    if n <= packet * _LEAF_PACKETS:
+        return _leaf(ufunc, rows, packet)
+    row_starts = first + n * np.arange(m)
+    if n % packet == 0 and first % packet == 0:
+        # Every row starts on a packet boundary: one split point for all rows.
+        split = _split_point(first, n, packet)
+        return _combine(ufunc, _reduce_rows(ufunc, rows[:, :split], packet, first),
+                        _reduce_rows(ufunc, rows[:, split:], packet, first + split), rows.dtype)
+    out = np.empty(m, rows.dtype)
+    for i, start in enumerate(row_starts.tolist()):
+        split = _split_point(start, n, packet)
+        left = _reduce_rows(ufunc, rows[i:i + 1, :split], packet, start)
+        right = _reduce_rows(ufunc, rows[i:i + 1, split:], packet, start + split)
+        out[i] = _combine(ufunc, left, right, rows.dtype)[0]
+    return out
+
+
+def _split_point(start: int, n: int, packet: int) -> int:
+    middle = start + (n + 1) // 2
+    return min(packet * (-(-middle // packet)) - start, n)
+
+
+def _combine(ufunc: np.ufunc, left: np.ndarray, right: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    # The reducer starts from its identity and takes the left half, then the right one.
+    identity = np.asarray(0 if ufunc is np.add else 1, dtype)
+    return ufunc(ufunc(identity, left), right)
+
+
+def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
+    m, n = rows.shape
+    whole = n // packet * packet
+    unrolled = n // (_UNROLL * packet) * (_UNROLL * packet)
+    # The scalar tail, one element after another (the reducer's identity start changes
+    # nothing but the sign of an all-zero sum).
+    scalar = rows[:, whole] if n > whole else None
+    for j in range(whole + 1, n):
+        scalar = ufunc(scalar, rows[:, j])
+    if whole == 0:
+        return scalar.copy()
+    if unrolled:
+        blocks = rows[:, :unrolled].reshape(m, unrolled // (_UNROLL * packet), _UNROLL, packet)
+        # Reducing a middle axis, numpy adds block after block (no pairwise reordering).
+        lanes = ufunc.reduce(blocks, axis=1)
+        acc = ufunc(ufunc(ufunc(lanes[:, 0], lanes[:, 1]), lanes[:, 2]), lanes[:, 3])
+        start = unrolled
+    else:
+        acc = rows[:, :packet]
+        start = packet
+    for j in range(start, whole, packet):
+        acc = ufunc(acc, rows[:, j:j + packet])
+    width = packet
+    while width > 1:
+        width //= 2
+        acc = ufunc(acc[:, :width], acc[:, width:2 * width])
+    return acc[:, 0] if scalar is None else ufunc(scalar, acc[:, 0])
