@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 
 from orchestrator.errors import InvalidArgumentError
 
-# Same character classes TF's node_def_util and Python name_scope accept.
-_OP_NAME_RE = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
-_SCOPE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
+# Node names TF accepts: its Python name_scope pattern also lets a backslash through, but
+# the C++ graph (node_def_util) rejects one, so neither do we.
+_OP_NAME_RE = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_./>-]*$")
 
 COLOCATION_PREFIX = b"loc:@"
 # export_meta_graph(export_scope=...) renames an input from outside the scope "x" to this + "x".
@@ -38,7 +38,7 @@ def validate_scope(scope: str, what: str = "import_scope") -> str:
     if not _OP_NAME_RE.match(stripped):
         raise InvalidArgumentError(
             f"{what} {scope!r} is not a valid scope name: a root scope must start with a letter, "
-            f"digit or '.', and contain only letters, digits and '_.\\/>-' "
+            f"digit or '.', and contain only letters, digits and '_./>-' "
             f"(pattern {_OP_NAME_RE.pattern})")
     return stripped
 

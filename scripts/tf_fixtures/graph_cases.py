@@ -383,6 +383,23 @@ def unbound_export(meta: Any) -> dict:
                 "source_graph_unbound_inputs": graph.get_collection("unbound_inputs")}
 
 
+IMPORT_SCOPES = ["bad scope", "_under", "-dash", "x!y", "a:b", "/lead", "a\\b", "ok", "a/b", "v1.2-x", "tower_0/",
+                 "a//b", "a>b", ".dot", "9lives"]
+
+
+def import_scopes(meta: Any) -> dict:
+    """Which import_scope strings TF accepts, and the name the first node gets."""
+    out = {}
+    for scope in IMPORT_SCOPES:
+        with tf.Graph().as_default() as graph:
+            try:
+                v1.train.import_meta_graph(meta, import_scope=scope)
+                out[scope] = graph.get_operations()[0].name
+            except ValueError:
+                out[scope] = None
+    return out
+
+
 def no_saver_meta() -> Any:
     graph = tf.Graph()
     with graph.as_default():
@@ -441,7 +458,8 @@ def build_details(out: Path) -> None:
                "string_collection": STRING_COLLECTION,
                "control_order": control_order(metas["control_order"]),
                "unbound": unbound_export(metas["unbound"]),
-               "default_saver": default_saver(metas["no_saver"])}
+               "default_saver": default_saver(metas["no_saver"]),
+               "import_scopes": import_scopes(metas["devices"])}
     (out / "import_details.json").write_text(json.dumps(details, indent=1, sort_keys=True))
 
 

@@ -1,7 +1,9 @@
 """Bad input to import_meta_graph: every case gets a specific error and leaves the graph unchanged."""
 from __future__ import annotations
 
+import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -100,6 +102,20 @@ def test_invalid_import_scope(scope):
     with graph.as_default(), pytest.raises(InvalidArgumentError, match=f"import_scope {scope!r} is not a valid scope"):
         import_meta_graph(str(TRAIN_META), import_scope=scope)
     assert graph.get_operations() == []
+
+
+@pytest.mark.parametrize("scope, first_node", sorted(json.loads((FIXTURES / "import_details.json").read_text())[
+    "import_scopes"].items()))
+def test_import_scopes_tf_accepts_and_rejects(scope, first_node):
+    graph = Graph()
+    with graph.as_default():
+        if first_node is None:
+            with pytest.raises(InvalidArgumentError, match=f"import_scope {re.escape(repr(scope))} is not a valid"):
+                import_meta_graph(str(FIXTURES / "small" / "devices.meta"), import_scope=scope)
+            assert graph.get_operations() == []
+        else:
+            import_meta_graph(str(FIXTURES / "small" / "devices.meta"), import_scope=scope)
+            assert graph.get_operations()[0].name == first_node
 
 
 @pytest.mark.parametrize("scope", ["ok", "a/b", "v1.2-x", "tower_0/"])
