@@ -464,15 +464,19 @@ def build_details(out: Path) -> None:
 
 
 def build(out_dir: Path, only: set[str] | None) -> None:
-    """make_fixtures entry point: ``only={"details"}`` remakes devices/import details alone."""
-    out = out_dir / "graph"
-    if only is None or "train" in only:
-        global OUT
-        OUT = out
-        main()
-    if only is None or "details" in only:
-        build_details(out)
+    """make_fixtures entry point: everything, or ``only={"details"}`` for the last three outputs alone.
 
+    ``main()`` starts by deleting the whole folder, so remaking ``train`` remakes the details too.
+    """
+    global OUT
+    OUT = out_dir / "graph"
+    if only is None or "train" in only:
+        main()
+        build_details(OUT)
+    elif "details" in only:
+        build_details(OUT)
+    else:
+        raise SystemExit(f"graph_cases: unknown case(s) {sorted(only)}; known: train, details")
 
 if __name__ == "__main__":
     status = main()
