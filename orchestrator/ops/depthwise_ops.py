@@ -4,7 +4,8 @@ Output channel ``c * multiplier + m`` is input channel ``c`` convolved with
 ``filter[:, :, c, m]``. With only a handful of taps per channel a matmul per channel is
 tiny, so these kernels loop over the KH*KW kernel offsets instead, each a vectorised
 multiply-add over the whole batch (3-4x faster than batched per-channel matmuls here).
-TF's CPU kernels support neither NCHW nor dilations; neither do these (same error classes).
+TF's CPU kernels support neither NCHW, dilations nor unequal row/column strides; neither do
+these (same error classes).
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ def _geometry(op: str, x_shape: tuple[int, ...], f_shape: tuple[int, ...], strid
         raise InvalidArgumentError(f"{op}: input and filter must have the same depth: "
                                    f"{depth} vs {f_shape[2]}")
     check_nhwc(op, data_format, UnimplementedError)
+    strides = [int(v) for v in strides]
+    if len(strides) == 4 and strides[1] != strides[2]:
+        raise InvalidArgumentError(f"{op}: only equal strides in the row and column dimensions "
+                                   f"are supported (as by TF); strides = {strides}")
     if any(int(d) != 1 for d in dilations):
         raise UnimplementedError(f"{op}: dilations are not supported by TF's CPU depthwise "
                                  f"kernels; dilations = {list(dilations)}")

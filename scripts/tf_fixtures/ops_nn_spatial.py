@@ -105,6 +105,29 @@ def depthwise(c) -> None:
               {"input_sizes": np.array(in_shape, np.int32), "filter": w, "out_backprop": dy}, attrs)
         c.run(f"depthwise_backprop_filter_{cid}", "DepthwiseConv2dNativeBackpropFilter",
               {"input": x, "filter_sizes": np.array(f_shape, np.int32), "out_backprop": dy}, attrs)
+    c.run("depthwise_unequal_strides_rejected", "DepthwiseConv2dNative",
+          {"input": c.normal((1, 5, 4, 2)), "filter": c.normal((3, 2, 2, 2))},
+          {"strides": [1, 2, 1, 1], "padding": "VALID"})
+    explicit = {"strides": [1, 2, 2, 1], "padding": "EXPLICIT",
+                "explicit_paddings": [0, 0, 1, 2, 0, 1, 0, 0]}
+    x, w = c.normal((1, 5, 4, 2)), c.normal((3, 2, 2, 2))
+    outs = c.run("depthwise_explicit", "DepthwiseConv2dNative", {"input": x, "filter": w}, explicit)
+    dy = c.normal(outs[0].shape)
+    c.run("depthwise_backprop_input_explicit", "DepthwiseConv2dNativeBackpropInput",
+          {"input_sizes": np.array(x.shape, np.int32), "filter": w, "out_backprop": dy}, explicit)
+    c.run("depthwise_backprop_filter_explicit", "DepthwiseConv2dNativeBackpropFilter",
+          {"input": x, "filter_sizes": np.array(w.shape, np.int32), "out_backprop": dy}, explicit)
+    same = {"strides": [1, 1, 1, 1], "padding": "SAME"}
+    for dt, tol in ((np.float64, {}), (np.float16, {"rtol": 5e-3, "atol": 5e-3})):
+        name = np.dtype(dt).name
+        xd, wd = c.normal((1, 4, 4, 2), dt), c.normal((3, 3, 2, 2), dt)
+        outs = c.run(f"depthwise_{name}", "DepthwiseConv2dNative", {"input": xd, "filter": wd}, same, **tol)
+        dy = c.normal(outs[0].shape, dt)
+        c.run(f"depthwise_backprop_input_{name}", "DepthwiseConv2dNativeBackpropInput",
+              {"input_sizes": np.array(xd.shape, np.int32), "filter": wd, "out_backprop": dy}, same, **tol)
+        c.run(f"depthwise_backprop_filter_{name}", "DepthwiseConv2dNativeBackpropFilter",
+              {"input": xd, "filter_sizes": np.array(wd.shape, np.int32), "out_backprop": dy}, same,
+              **tol)
     x = c.normal((1, 4, 4, 3))
     c.run("depthwise_depth_mismatch", "DepthwiseConv2dNative",
           {"input": x, "filter": c.normal((2, 2, 2, 1))}, {"strides": [1, 1, 1, 1], "padding": "SAME"})
