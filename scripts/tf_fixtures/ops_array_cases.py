@@ -20,6 +20,14 @@ class Cases:
 
     def __init__(self, table: Any):
         self.table = table
+        self.signed: set[str] = set()
+
+    def signature(self, op: str) -> dict:
+        """TF's OpDef facts for the first case of each op (kept in the case as ``op_signature``)."""
+        if op in self.signed:
+            return {}
+        self.signed.add(op)
+        return {"op_signature": op_signature(op)}
 
     def add(self, case_id: str, op: str, inputs: list[tuple[str, Any]], attrs: dict | None = None,
             record_only: dict | None = None, match: list[str] | None = None,
@@ -51,7 +59,7 @@ class Cases:
         except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError) as exc:
             message = _clean(str(exc))
             self.table.add(case_id, op, recorded, flat, [], error=message,
-                           match=match if match is not None else [message])
+                           match=match if match is not None else [message], **self.signature(op))
             return
         outputs = _outputs(result)
         bf16 = [x for x in flat + outputs if _is_bfloat16(x)]
@@ -59,7 +67,17 @@ class Cases:
             flat = [_bits(x) for x in flat]
             outputs = [_bits(x) for x in outputs]
         self.table.add(case_id, op, recorded, flat, outputs, rtol=rtol, atol=atol,
-                       **({"bfloat16_bits": True} if bf16 else {}))
+                       **({"bfloat16_bits": True} if bf16 else {}), **self.signature(op))
+
+
+def op_signature(op: str) -> dict:
+    """What the kernel registration must agree with: attr names, list/multiple outputs, ref inputs."""
+    from tensorflow.python.framework import op_def_registry
+    op_def = op_def_registry.get(op)
+    return {"attrs": sorted(a.name for a in op_def.attr),
+            "multi": len(op_def.output_arg) > 1 or any(a.number_attr or a.type_list_attr
+                                                       for a in op_def.output_arg),
+            "ref_inputs": [i for i, a in enumerate(op_def.input_arg) if a.is_ref]}
 
 
 def _is_bfloat16(x: Any) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ops_array_cases import Cases  # noqa: E402 (sibling script)
+from ops_array_cases import Cases, op_signature  # noqa: E402 (sibling script)
 
 
 def random_strided_slice_cases(c: Cases, count: int = 160) -> None:
@@ -94,7 +94,7 @@ def print_cases(table: Any) -> None:
         sink.seek(0)
         printed = sink.read().decode()
     table.add("print", "Print", {"message": "step: ", "summarize": 3, "first_n": -1}, [x, *data],
-              [out.numpy()], printed=printed)
+              [out.numpy()], printed=printed, op_signature=op_signature("Print"))
 
 
 def dtype_cases(c: Cases) -> None:
@@ -161,5 +161,6 @@ def placeholder_cases(table: Any) -> None:
                 except tf.errors.InvalidArgumentError as exc:
                     message = next(line for line in exc.message.splitlines()
                                    if line.startswith("You must feed"))
-        table.add(case_id, "Placeholder", {"dtype": dtype, "shape": shape}, [], [], error=message,
+        signature = {} if case_id != "placeholder_f32_partial" else {"op_signature": op_signature("Placeholder")}
+        table.add(case_id, "Placeholder", {"dtype": dtype, "shape": shape}, [], [], error=message, **signature,
                   match=[message], node="inputs/x")

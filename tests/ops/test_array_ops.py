@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from orchestrator.dtypes import DType, as_dtype
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref, SessionState
+from orchestrator.graph.op_defs import builtin_op_defs
 from orchestrator.ops import (array_ops, diag_ops, index_ops, join_ops, partition_ops, shape_ops,
                               slicing_ops, space_ops)
 from orchestrator.ops.registry import get_kernel, registered_op_types
@@ -124,6 +125,28 @@ def test_every_array_kernel_is_in_the_table():
     tabled = {c["op"] for c in CASES}
     assert ours - tabled - TABLE_EXEMPT == set()
     assert TABLE_EXEMPT <= ours
+
+
+def test_kernel_signatures_match_tf_op_defs():
+    """Declared attrs are TF's attr names (the executor passes only those), multi-output kernels
+    are exactly the ops with several or list outputs, and ref_inputs are TF's ref inputs."""
+    recorded = {c["op"]: c["op_signature"] for c in CASES if "op_signature" in c}
+    op_defs = builtin_op_defs()
+    for op in ("RefIdentity", "PlaceholderV2", "Const"):   # not tabulated: from the fallback table
+        if op in op_defs:
+            op_def = op_defs[op]
+            recorded[op] = {"attrs": [a.name for a in op_def.attr],
+                            "multi": len(op_def.output_arg) > 1,
+                            "ref_inputs": [i for i, a in enumerate(op_def.input_arg) if a.is_ref]}
+    ours = [t for t in registered_op_types() if get_kernel(t).fn.__module__ in MODULES]
+    assert set(ours) - set(recorded) <= {"PlaceholderV2"}   # not in TF 2.21's registry
+    for op_type in ours:
+        kdef, signature = get_kernel(op_type), recorded.get(op_type)
+        if signature is None:
+            continue
+        assert kdef.attr_names <= set(signature["attrs"]), op_type
+        assert kdef.multi == signature["multi"], op_type
+        assert list(kdef.ref_inputs) == signature["ref_inputs"], op_type
 
 
 def test_table_covers_errors_for_most_families():
