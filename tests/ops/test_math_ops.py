@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from orchestrator.dtypes import as_dtype
-from orchestrator.errors import InvalidArgumentError, OrchestratorError
+from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops import logic_ops, math_ops, matmul_ops, reduction_ops, segment_ops
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
