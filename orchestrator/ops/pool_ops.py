@@ -21,6 +21,11 @@ from orchestrator.ops.nn_ops import accumulator, finfo, is_float
 from orchestrator.ops.registry import kernel
 
 
+# Up to this many input elements the reshape forms of pool_tiles.py win (less Python);
+# beyond, numpy's reductions over tiny window axes lose to one vectorised op per offset.
+SMALL = 8192
+
+
 def _check_input(op: str, x: np.ndarray) -> None:
     if x.ndim != 4:
         raise InvalidArgumentError(f"{op}: input must be 4-dimensional (NHWC), found shape "
@@ -101,13 +106,10 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
         return np.empty(out_shape, x.dtype)
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
     combine = np.fmax if is_float(x.dtype) else np.maximum
-    if is_tiled(rows, cols):
-        out = combine.reduce(tiles(padded, rows, cols), axis=(2, 4))
-    else:
-        out = None
-        for _, i, j in _offsets(rows, cols):
-            window = padded[window_slice(rows, cols, i, j)]
-            out = window.copy() if out is None else combine(out, window, out=out)
+    out = None
+    for _, i, j in _offsets(rows, cols):
+        window = padded[window_slice(rows, cols, i, j)]
+        out = window.copy() if out is None else combine(out, window, out=out)
     if is_float(x.dtype):
         # TF's reduction starts from the lowest finite value: an all -inf (or all NaN)
         # window gives -FLT_MAX, not -inf.
@@ -130,7 +132,7 @@ def _first_max_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     masks are ~30x slower than arithmetic). Exact when no value can tie with the padding and
     no NaN is present: then TF's scan picks the first maximum too."""
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
-    if is_tiled(rows, cols):   # argmax returns the first maximum
+    if is_tiled(rows, cols) and x.size <= SMALL:   # argmax returns the first maximum
         return window_last(tiles(padded, rows, cols)).argmax(axis=-1).astype(np.int32)
     best = None
     for _, i, j in _offsets(rows, cols):
@@ -173,7 +175,7 @@ def _check_grad(op: str, grad: np.ndarray, expected: tuple[int, ...], what: str)
 
 def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     _check_grad(op, grad, _out_shape(x.shape, rows, cols), "pooled output")
-    if is_tiled(rows, cols) and grad.size:
+    if is_tiled(rows, cols) and 0 < x.size <= SMALL:
         return scatter_picks(_argmax_offsets(x, rows, cols), grad, x.shape, rows, cols)
     n, h, w, c = x.shape
     padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
@@ -309,9 +311,7 @@ def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
     out_shape = _out_shape(value.shape, rows, cols)
     acc = accumulator(value.dtype)
     total = np.zeros(out_shape, acc)
-    if total.size and is_tiled(rows, cols):
-        total = tiles(pad_input(value, rows, cols), rows, cols).sum(axis=(2, 4), dtype=acc)
-    elif total.size:
+    if total.size:
         padded = pad_input(value, rows, cols)
         for _, i, j in _offsets(rows, cols):
             total += padded[window_slice(rows, cols, i, j)]

@@ -1,8 +1,10 @@
 """Fast paths of pool_ops.py for non-overlapping windows (stride == window, the usual 2x2/2).
 
 Such windows tile the padded input, so one reshape gives every window as its own axes
-([N, OH, KH, OW, KW, C]) and each kernel becomes one or two numpy calls instead of a loop
-over KH*KW offsets, ~5x less Python per call on the small tensors of a training step.
+([N, OH, KH, OW, KW, C]) and a kernel becomes a few numpy calls instead of a loop over
+KH*KW offsets: half the time of the loop for MaxPoolGrad on small tensors, and for
+AvgPoolGrad (a broadcast) at every size. Reductions and argmax over the tiny window axes
+are slow on large tensors, so pool_ops.py uses the argmax forms only below a size.
 """
 from __future__ import annotations
 
