@@ -58,16 +58,15 @@ class Cases:
             return   # TF has no CPU kernel for this dtype: nothing to compare with
         except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError) as exc:
             message = _clean(str(exc))
-            self.table.add(case_id, op, recorded, flat, [], error=message,
-                           match=match if match is not None else [message], **self.signature(op))
-            return
+            result, extra = None, {"error": message, "match": match if match is not None else [message]}
+        else:
+            extra = {"rtol": rtol, "atol": atol}
         outputs = _outputs(result)
-        bf16 = [x for x in flat + outputs if _is_bfloat16(x)]
-        if bf16:   # npz cannot hold bfloat16: stored as its uint16 bits, flagged for the test
-            flat = [_bits(x) for x in flat]
-            outputs = [_bits(x) for x in outputs]
-        self.table.add(case_id, op, recorded, flat, outputs, rtol=rtol, atol=atol,
-                       **({"bfloat16_bits": True} if bf16 else {}), **self.signature(op))
+        if any(_is_bfloat16(x) for x in flat + outputs):
+            # npz cannot hold bfloat16: stored as its uint16 bits, flagged for the test
+            flat, outputs = [_bits(x) for x in flat], [_bits(x) for x in outputs]
+            extra["bfloat16_bits"] = True
+        self.table.add(case_id, op, recorded, flat, outputs, **extra, **self.signature(op))
 
 
 def op_signature(op: str) -> dict:
@@ -158,6 +157,11 @@ def pass_through_cases(c: Cases) -> None:
     c.add("assert_floats", "Assert", [("condition", np.array(False)), ("data", [
         np.array([1e20, 1e-7, -0.0, np.inf, np.nan, 123456789.0, -2.5], np.float32),
         np.array([1e20, 1e-7, 1 / 3, 0.1, -np.inf])])], {"summarize": 10})
+    import ml_dtypes
+    c.add("assert_dtypes", "Assert", [("condition", np.array(False)), ("data", [
+        np.array([1 + 2j, -0.5j], np.complex64), np.array([1.1, -3], ml_dtypes.bfloat16),
+        np.array([255, 0], np.uint8), np.array([-2 ** 63, 2 ** 62], np.int64),
+        np.array([1 / 3, 2e-9], np.complex128)])], {"summarize": 4})
     c.add("assert_summarize_all", "Assert", [("condition", np.array(False)), ("data", [
         np.arange(12, dtype=np.int32).reshape(3, 4), np.array([[b"p", b"q"]])])], {"summarize": -1})
     c.add("assert_not_scalar", "Assert", [("condition", np.array([False, True])),
