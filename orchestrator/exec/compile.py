@@ -7,9 +7,11 @@
 2. ``check_runnable``: refuse before anything runs — op types without a kernel (also
    inside the function bodies the subgraph calls), placeholders nobody feeds.
 3. ``toposort`` + ``build_schedule`` (acyclic subgraphs without v1 control flow): a
-   ``FlatSchedule`` of resolved kernels and integer slots; or, when v1 control flow
-   (Enter/Exit/Switch/Merge/NextIteration) is present, the dynamic executor of
-   ``exec/frames.py`` compiled from the same per-node ``NodeCall`` records.
+   ``FlatSchedule`` of resolved kernels and integer slots, constants folded at compile
+   time. With v1 control flow (Enter/Exit/Switch/Merge/NextIteration): plain while loops
+   are lifted into loop nodes of a flat schedule (``exec/loops.py``); anything else (v1
+   conds: dead tensors) runs on the frame executor (``exec/frames.py``). All three are
+   compiled from the same per-node ``NodeCall`` records.
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from orchestrator.errors import InvalidArgumentError
+from orchestrator.errors import InvalidArgumentError, UnimplementedError
 from orchestrator.exec.executor import FlatSchedule, make_step
-from orchestrator.ops.registry import get_kernel, has_kernel
+from orchestrator.ops.registry import get_kernel
 
 # Op types that need the dynamic (frame-aware) executor.
 V1_CONTROL_FLOW = frozenset({
@@ -44,16 +46,13 @@ _ALIASING_OPS = frozenset({"Identity", "RefIdentity", "IdentityN", "Snapshot", "
                            "Enter", "RefEnter", "Exit", "RefExit", "Switch", "RefSwitch",
                            "Merge", "RefMerge", "NextIteration", "RefNextIteration"})
 
-FeedKey = tuple  # ("feed", Tensor): the slot of a fed value, distinct from its producer's output
-
-
 class NodeCall(NamedTuple):
     """One node, resolved: what to call and where its values come from and go."""
 
     node: Any                      # Operation or function-body node (name, type for messages; ctx)
     fn: Callable | None
     kwargs: dict
-    inputs: tuple[Hashable, ...]   # value keys, one per input
+    inputs: tuple[Hashable, ...]   # value keys, one per input (("feed", Tensor) for a fed value)
     deref: tuple[int, ...]         # input positions to dereference (ref output -> value input)
     outputs: tuple[Hashable, ...]  # value keys, one per output
     multi: bool
@@ -82,7 +81,6 @@ def prune(fetch_tensors: Iterable[Any], target_ops: Iterable[Any], fed: set) -> 
 def check_runnable(ops: Sequence[Any], fed: set, library: dict) -> None:
     """Raise before running anything: missing kernels (incl. called functions), unfed placeholders."""
     from orchestrator.exec.functions import missing_kernels   # functions imports this module
-    from orchestrator.errors import UnimplementedError
 
     missing = missing_kernels(ops, library)
     if missing:
@@ -99,7 +97,11 @@ def check_runnable(ops: Sequence[Any], fed: set, library: dict) -> None:
 
 
 def toposort(ops: Sequence[Any], fed: set) -> list[Any]:
-    """Kahn's order over data (non-fed) and control edges; ties keep graph order."""
+    """Kahn's order over data (non-fed) and control edges.
+
+    Depth-first among ready nodes (a node's consumers soon follow it, so values die
+    early), lowest graph index first among siblings: the same graph gives the same order.
+    """
     index = {op: i for i, op in enumerate(ops)}
     pending = [0] * len(ops)
     users: list[list[int]] = [[] for _ in ops]

@@ -21,7 +21,7 @@ FIFO ready queue and a pending record per (node, frame, iteration).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
