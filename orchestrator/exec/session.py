@@ -20,10 +20,10 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from orchestrator.errors import FailedPreconditionError, UnimplementedError
+from orchestrator.errors import FailedPreconditionError, InvalidArgumentError, UnimplementedError
 from orchestrator.exec import compile as compiler
 from orchestrator.exec import loops
-from orchestrator.exec.feeds import flatten_fetches, resolve_feeds
+from orchestrator.exec.feeds import convert_feed, flatten_fetches, resolve_feeds
 from orchestrator.exec.frames import DynamicSchedule
 from orchestrator.exec.functions import FunctionRuntime, missing_kernels
 from orchestrator.exec.state import KernelContext, SessionState
@@ -117,6 +117,29 @@ class Session:
         feed_tensors, feed_values = resolve_feeds(feed_dict, self.graph, self._element)
         plan = self.plan(elements, feed_tensors)
         return rebuild(plan.run(feed_values))
+
+    def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None,
+                      accept_options: bool = False) -> Any:
+        """TF1's ``Session.make_callable``: a function of the ``feed_list`` values returning
+        ``fetches``' values, with names resolved and the plan compiled once up front."""
+        elements, rebuild = flatten_fetches(fetches, self.graph, self._element)
+        feeds = [self._element(key) for key in feed_list or []]
+        if any(not isinstance(t, Tensor) for t in feeds):
+            raise InvalidArgumentError(f"feed_list must name tensors, found {feed_list!r}")
+        if len({t.name for t in feeds}) != len(feeds):
+            raise InvalidArgumentError(f"feed_list names a tensor twice: {[t.name for t in feeds]}")
+        order = sorted(range(len(feeds)), key=lambda i: feeds[i].name)
+        plan = self.plan(elements, [feeds[i] for i in order])
+
+        def run_callable(*values: Any, **options: Any) -> Any:
+            if self._closed:
+                raise FailedPreconditionError("Attempted to use a closed Session.")
+            if len(values) != len(feeds):
+                raise InvalidArgumentError(f"this callable takes {len(feeds)} feed value(s) "
+                                           f"({[t.name for t in feeds]}), got {len(values)}")
+            converted = [convert_feed(feeds[i], values[i]) for i in order]
+            return rebuild(plan.run(converted))
+        return run_callable
 
     def _element(self, key: Any) -> Tensor | Operation:
         """``graph.as_graph_element(key)``, remembered per graph version (names are parsed once)."""

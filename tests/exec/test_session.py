@@ -208,3 +208,15 @@ def test_constant_subgraphs_fold_but_variable_reads_do_not() -> None:
     assert sess.run(scaled).tolist() == [4.0]          # the variable is read at run time
     folded = sess.run(two)
     assert folded.tolist() == [2.0] and folded.flags.writeable   # fetched constants are the caller's copy
+
+
+def test_make_callable_runs_the_compiled_plan(toy) -> None:
+    g, x, c, add, total = toy
+    sess = Session(g)
+    step = sess.make_callable([total, add], feed_list=["x:0"])
+    out_total, out_add = step([[1.0, 1.0]])
+    assert out_total == 5.0 and out_add.tolist() == [[2.0, 3.0]]
+    with pytest.raises(InvalidArgumentError, match="takes 1 feed value"):
+        step()
+    with pytest.raises(InvalidArgumentError, match="shape"):
+        step(np.ones((1, 5), np.float32))
