@@ -167,3 +167,74 @@ def test_kernel_signature_matches_tf_op_def(op_type):
 def test_every_kernel_has_its_tf_op_def_recorded():
     ours = {t for t in registered_op_types() if get_kernel(t).fn.__module__ in OUR_MODULES}
     assert ours <= set(OP_DEFS), ours - set(OP_DEFS)
+
+
+def _random_geometries(count: int, seed: int) -> list[dict]:
+    """Small conv/pool geometries: kernels up to 4, strides up to 3, dilations up to 2,
+    SAME/VALID/EXPLICIT, inputs down to 1 pixel (kernel larger than the input)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        kh, kw = rng.integers(1, 5, 2)
+        sh, sw = rng.integers(1, 4, 2)
+        dh, dw = rng.integers(1, 3, 2)
+        h, w = rng.integers(1, 9, 2)
+        padding = rng.choice(["SAME", "VALID", "EXPLICIT"])
+        pads = [0, 0, *rng.integers(0, 3, 4).tolist(), 0, 0]
+        eff_h, eff_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+        if padding == "VALID" and (eff_h > h or eff_w > w):
+            continue
+        if padding == "EXPLICIT" and (eff_h > h + pads[2] + pads[3] or eff_w > w + pads[4] + pads[5]):
+            continue
+        out.append({"x": (2, int(h), int(w), 3), "k": (int(kh), int(kw)), "strides": [1, int(sh), int(sw), 1],
+                    "dilations": [1, int(dh), int(dw), 1], "padding": str(padding).encode(),
+                    "explicit_paddings": pads if padding == "EXPLICIT" else []})
+    return out
+
+
+@pytest.mark.parametrize("geo", _random_geometries(40, seed=5), ids=lambda g: str(g)[:60])
+def test_conv_backprops_are_adjoints_of_the_forward_conv(geo):
+    # <conv(x, w), dy> = <x, dx(dy)> = <w, dw(dy)> for every geometry the table does not cover.
+    rng = np.random.default_rng(0)
+    undilated = geo["dilations"] == [1, 1, 1, 1]
+    attrs = {k: geo[k] for k in ("strides", "padding", "explicit_paddings", "dilations")}
+    x = rng.standard_normal(geo["x"])
+    w = rng.standard_normal(geo["k"] + (3, 4))
+    y = get_kernel("Conv2D").fn(x, w, **attrs)
+    dy = rng.standard_normal(y.shape)
+    if not undilated:   # TF's CPU backprops reject dilations; so do ours
+        with pytest.raises(InvalidArgumentError, match="dilation"):
+            get_kernel("Conv2DBackpropInput").fn(np.array(x.shape), w, dy, **attrs)
+        return
+    dx = get_kernel("Conv2DBackpropInput").fn(np.array(x.shape), w, dy, **attrs)
+    dw = get_kernel("Conv2DBackpropFilter").fn(x, np.array(w.shape), dy, **attrs)
+    forward = np.vdot(y, dy)
+    assert np.vdot(x, dx) == pytest.approx(forward, rel=1e-9, abs=1e-9)
+    assert np.vdot(w, dw) == pytest.approx(forward, rel=1e-9, abs=1e-9)
+    if geo["strides"][1] == geo["strides"][2]:
+        wd = rng.standard_normal(geo["k"] + (3, 2))
+        yd = get_kernel("DepthwiseConv2dNative").fn(x, wd, **attrs)
+        dyd = rng.standard_normal(yd.shape)
+        dxd = get_kernel("DepthwiseConv2dNativeBackpropInput").fn(np.array(x.shape), wd, dyd, **attrs)
+        dwd = get_kernel("DepthwiseConv2dNativeBackpropFilter").fn(x, np.array(wd.shape), dyd, **attrs)
+        assert np.vdot(x, dxd) == pytest.approx(np.vdot(yd, dyd), rel=1e-9, abs=1e-9)
+        assert np.vdot(wd, dwd) == pytest.approx(np.vdot(yd, dyd), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("geo", [g for g in _random_geometries(60, seed=9)
+                                 if g["dilations"] == [1, 1, 1, 1] and g["padding"] != b"EXPLICIT"][:25],
+                         ids=lambda g: str(g)[:60])
+def test_pool_gradients_are_adjoints_of_the_pooling(geo):
+    rng = np.random.default_rng(1)
+    attrs = {"ksize": [1, *geo["k"], 1], "strides": geo["strides"], "padding": geo["padding"]}
+    x = rng.standard_normal(geo["x"])               # distinct values: no ties
+    pooled = get_kernel("AvgPool").fn(x, **attrs)
+    dy = rng.standard_normal(pooled.shape)
+    dx = get_kernel("AvgPoolGrad").fn(np.array(x.shape), dy, **attrs)
+    assert np.vdot(x, dx) == pytest.approx(np.vdot(pooled, dy), rel=1e-9, abs=1e-9)
+    # Max pooling is linear in x around a point without ties: the gradient is its adjoint.
+    pooled = get_kernel("MaxPool").fn(x, **attrs)
+    dx = get_kernel("MaxPoolGrad").fn(x, pooled, dy, **attrs)
+    assert np.vdot(x, dx) == pytest.approx(np.vdot(pooled, dy), rel=1e-9, abs=1e-9)
+    routed = get_kernel("MaxPoolGradGrad").fn(x, pooled, x, **attrs)
+    np.testing.assert_array_equal(routed, pooled)     # each output's own input element
