@@ -264,7 +264,9 @@ def _packets_and_tail(y: np.ndarray, dy: np.ndarray, packet_fn: Callable, scalar
     out = as_array(packet_fn(y, dy))
     tail = y.size % _packet_size(y.dtype)
     if scalar_fn is not None and tail:
-        flat = out.reshape(-1)
+        if not out.flags.c_contiguous:     # numpy keeps F order of F-ordered inputs
+            out = out.copy(order="C")
+        flat = out.reshape(-1)             # a view: the tail is written into ``out``
         flat[-tail:] = scalar_fn(y.reshape(-1)[-tail:], dy.reshape(-1)[-tail:])
     return out
 

@@ -38,6 +38,9 @@ def mat_mul(a: np.ndarray, b: np.ndarray, *, transpose_a: bool = False,
     if a.ndim != 2 or b.ndim != 2:
         raise InvalidArgumentError(f"MatMul: In[0] and In[1] must be matrices, found shapes "
                                    f"{shape_str(a.shape)} and {shape_str(b.shape)}")
+    # BLAS picks kernels by memory layout, and with them the rounding: fix the layout so a
+    # product does not depend on whether the producer handed over a view or a copy.
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     lhs = a.T if transpose_a else a
     rhs = b.T if transpose_b else b
     _check_inner("MatMul", a, b, lhs.shape[1], rhs.shape[0])
@@ -56,6 +59,7 @@ def _batch_mat_mul(op: str, x: np.ndarray, y: np.ndarray, adj_x: bool, adj_y: bo
         if x.shape[:-2] != y.shape[:-2]:
             raise InvalidArgumentError(f"{op}: In[0] and In[1] must have the same batch dimensions, "
                                        f"found {shape_str(x.shape)} and {shape_str(y.shape)}")
+    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)     # layout fixes BLAS rounding
     lhs = np.swapaxes(x, -1, -2) if adj_x else x
     rhs = np.swapaxes(y, -1, -2) if adj_y else y
     _check_inner(op, x, y, lhs.shape[-1], rhs.shape[-2])
@@ -94,7 +98,9 @@ def einsum(*inputs: np.ndarray, equation: bytes = b"") -> np.ndarray:
     """TF's equation syntax (letters, ``...`` broadcasting, ``->``) is numpy's."""
     text = equation.decode() if isinstance(equation, bytes) else str(equation)
     out_dtype = inputs[0].dtype if inputs else np.dtype(np.float32)
-    operands = [a.astype(np.float32) for a in inputs] if out_dtype in NARROW_FLOATS else list(inputs)
+    work = np.float32 if out_dtype in NARROW_FLOATS else None
+    # C layout (einsum's BLAS path rounds by layout); ascontiguousarray would make 0-d 1-d.
+    operands = [np.ascontiguousarray(a, work) if a.ndim else np.asarray(a, work) for a in inputs]
     plan = sum(a.size for a in operands) >= _EINSUM_PLAN_MIN_ELEMENTS and len(operands) > 1
     try:
         result = np.einsum(text, *operands, optimize=plan)
