@@ -157,6 +157,8 @@ class _Lifter:
                     raise NotLiftable("placeholder inside a loop")
                 continue            # fed (compile checked): its feed slot is read directly
             call = graph_node_call(op, self.fed, self.make_ctx)
+            if frame != () and any(t in self.fed for t in op.inputs):
+                raise NotLiftable(f"{op.name} inside a loop reads a fed tensor directly")
             inputs = tuple(alias.get(k, k) for k in call.inputs)
             controls = [c for c in op.control_inputs if c in self.position]
             unit = _Unit(self.position[op], call._replace(inputs=inputs), controls)
