@@ -37,6 +37,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from common import canonical_meta  # noqa: E402  (scripts/tf_fixtures is on sys.path)
 
 v1 = tf.compat.v1
 OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "graph"
@@ -120,7 +121,8 @@ def save_train(graph: tf.Graph, out: Path) -> None:
     """Train 3 steps on a local cluster-free session (devices cleared) and save meta + checkpoint."""
     with graph.as_default():
         saver = v1.train.Saver()
-        meta = saver.export_meta_graph(str(out / "model.meta"))
+        saver.export_meta_graph(str(out / "model.meta"))
+    canonical_meta(out / "model.meta")   # control-flow context maps in key order: byte-stable
     with tf.Graph().as_default():
         saver = v1.train.import_meta_graph(str(out / "model.meta"), clear_devices=True)
         with v1.Session() as sess:
@@ -199,7 +201,7 @@ def main() -> int:
     (train_dir / "tf_view.json").write_text(json.dumps(views, sort_keys=True))
 
     (OUT / "tensor_protos.json").write_text(json.dumps(tensor_cases(), indent=1, sort_keys=True))
-    (OUT / "graph_def.pb").write_bytes(graph.as_graph_def().SerializeToString())
+    (OUT / "graph_def.pb").write_bytes(graph.as_graph_def().SerializeToString(deterministic=True))
     with tf.Graph().as_default():
         builder_dir = OUT / "saved_model"
         v = v1.get_variable("v", [2], initializer=v1.ones_initializer())
