@@ -35,6 +35,7 @@ V1_CONTROL_FLOW = frozenset({
 # consumers still read the variable's *current* value at run time.
 COMPILE_TIME_OPS = frozenset({"Const", "VariableV2", "Variable", "VarHandleOp"})
 _HANDLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
+FOLD_LIMIT_BYTES = 10 << 20   # largest value a folded pure op may leave in a schedule
 
 # Ops the executor itself provides: a Placeholder only ever yields its feed.
 EXECUTOR_OPS = frozenset({"Placeholder"})
@@ -212,6 +213,8 @@ def fold_constants(calls: Sequence[NodeCall], slot: dict, template: list) -> set
         values = tuple(result) if call.multi else (result,) if call.outputs else ()
         if len(values) != len(call.outputs):
             continue     # let the run report the kernel's mistake with the usual message
+        if not call.fold and sum(getattr(v, "nbytes", 0) for v in values) > FOLD_LIMIT_BYTES:
+            continue     # e.g. a large Fill: computing it per step beats holding it forever
         for key, value in zip(call.outputs, values):
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
