@@ -1,4 +1,5 @@
-"""Comparisons, logical ops, Select/SelectV2, Cast, ClipByValue and AddN/AccumulateNV2.
+"""Comparisons, logical ops, Select/SelectV2, Cast, ClipByValue, AddN/AccumulateNV2 and
+Bucketize.
 
 TF details kept here:
 
@@ -201,3 +202,17 @@ def add_n(*inputs: np.ndarray) -> np.ndarray:
 def accumulate_n_v2(*inputs: np.ndarray, shape: tuple | None = None) -> np.ndarray:
     """TF rewrites this op into a temporary-variable accumulation; the sum is AddN's."""
     return _add_n("AccumulateNV2", inputs)
+
+
+@kernel("Bucketize")
+def bucketize(input: np.ndarray, *, boundaries: tuple | list = ()) -> np.ndarray:  # noqa: A002
+    """The number of boundaries <= each value (int32), as ``std::upper_bound`` over TF's
+    float boundaries: double inputs compare in double, others are converted to float."""
+    bounds = np.asarray(boundaries, np.float32)
+    if bounds.size > 1 and np.any(bounds[1:] < bounds[:-1]):
+        raise InvalidArgumentError(f"Bucketize: Expected sorted boundaries, found {list(boundaries)}")
+    if input.dtype == np.float64:
+        values, bounds = input, bounds.astype(np.float64)
+    else:
+        values = input.astype(np.float32, copy=False)
+    return np.searchsorted(bounds, values, side="right").astype(np.int32)

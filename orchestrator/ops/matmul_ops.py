@@ -1,4 +1,4 @@
-"""MatMul, BatchMatMul/V2/V3 and Einsum.
+"""MatMul, SparseMatMul, BatchMatMul/V2/V3 and Einsum.
 
 ``MatMul`` takes two matrices; ``BatchMatMul`` (v1) needs equal batch dimensions,
 ``V2``/``V3`` broadcast them (numpy's matmul rule). ``adj_x``/``adj_y`` transpose the
@@ -32,19 +32,32 @@ def _check_inner(op: str, x: np.ndarray, y: np.ndarray, x_inner: int, y_inner: i
                                    f"In[1]: {shape_str(y.shape)}")
 
 
-@kernel("MatMul")
-def mat_mul(a: np.ndarray, b: np.ndarray, *, transpose_a: bool = False,
-            transpose_b: bool = False) -> np.ndarray:
+def _mat_mul(op: str, a: np.ndarray, b: np.ndarray, transpose_a: bool, transpose_b: bool,
+             out_dtype: np.dtype) -> np.ndarray:
     if a.ndim != 2 or b.ndim != 2:
-        raise InvalidArgumentError(f"MatMul: In[0] and In[1] must be matrices, found shapes "
+        raise InvalidArgumentError(f"{op}: In[0] and In[1] must be matrices, found shapes "
                                    f"{shape_str(a.shape)} and {shape_str(b.shape)}")
     # BLAS picks kernels by memory layout, and with them the rounding: fix the layout so a
     # product does not depend on whether the producer handed over a view or a copy.
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     lhs = a.T if transpose_a else a
     rhs = b.T if transpose_b else b
-    _check_inner("MatMul", a, b, lhs.shape[1], rhs.shape[0])
-    return as_array(_product(lhs, rhs, a.dtype))
+    _check_inner(op, a, b, lhs.shape[1], rhs.shape[0])
+    return as_array(_product(lhs, rhs, out_dtype))
+
+
+@kernel("MatMul")
+def mat_mul(a: np.ndarray, b: np.ndarray, *, transpose_a: bool = False,
+            transpose_b: bool = False) -> np.ndarray:
+    return _mat_mul("MatMul", a, b, transpose_a, transpose_b, a.dtype)
+
+
+@kernel("SparseMatMul")
+def sparse_mat_mul(a: np.ndarray, b: np.ndarray, *, transpose_a: bool = False, transpose_b: bool = False,
+                   a_is_sparse: bool = False, b_is_sparse: bool = False) -> np.ndarray:
+    """MatMul for float32/bfloat16 operands with a float32 result; the sparsity flags are
+    hints for TF's kernel and do not change the product."""
+    return _mat_mul("SparseMatMul", a, b, transpose_a, transpose_b, np.dtype(np.float32))
 
 
 def _batch_mat_mul(op: str, x: np.ndarray, y: np.ndarray, adj_x: bool, adj_y: bool,

@@ -299,3 +299,26 @@ def add_extra_cases(rec, rng) -> None:
     rec("Einsum_bf16", "Einsum", {"inputs": [_normal(rng, (3, 8), "bfloat16"), _normal(rng, (8, 2), "bfloat16")]},
         {"equation": "ij,jk->ik"}, rtol=1.6e-2, atol=1.6e-2)
     einsum("Einsum_bad_dims", "ij,jk->ik", _normal(rng, (3, 4)), _normal(rng, (5, 2)))
+
+
+def add_feature_cases(rec, rng) -> None:
+    """Ops TF1 feature columns and tf.matmul(a_is_sparse=...) put into training graphs."""
+    rng = np.random.default_rng(123)
+    bounds = [-1.0, 0.0, 0.5, 2.5, 10.0]
+    rec("Bucketize_f32", "Bucketize", {"input": np.float32([[-3, -1, -0.5, 0], [0.5, 2.4999, 2.5, 11]])},
+        {"boundaries": bounds})
+    rec("Bucketize_i64", "Bucketize", {"input": np.array([-5, -1, 0, 1, 3, 10, 2 ** 40], np.int64)},
+        {"boundaries": bounds})
+    rec("Bucketize_i32_empty_bounds", "Bucketize", {"input": np.array([1, 2], np.int32)}, {"boundaries": []})
+    rec("Bucketize_f64", "Bucketize", {"input": np.array([0.49999999999, 0.5, 2.5000000001])},
+        {"boundaries": bounds})
+    rec("Bucketize_unsorted", "Bucketize", {"input": np.float32([1.0])}, {"boundaries": [1.0, 0.0]})
+    for ta in (False, True):
+        for tb in (False, True):
+            a = _normal(rng, (3, 5) if not ta else (5, 3))
+            b = _normal(rng, (5, 4) if not tb else (4, 5))
+            a[np.abs(a) < 0.8] = 0
+            rec(f"SparseMatMul_{int(ta)}{int(tb)}", "SparseMatMul", {"a": a, "b": b},
+                {"transpose_a": ta, "transpose_b": tb, "a_is_sparse": True})
+    rec("SparseMatMul_bf16", "SparseMatMul", {"a": _normal(rng, (2, 6), "bfloat16"), "b": _normal(rng, (6, 3))},
+        {"b_is_sparse": True})
