@@ -35,6 +35,7 @@ V1_CONTROL_FLOW = frozenset({
 # consumers still read the variable's *current* value at run time.
 COMPILE_TIME_OPS = frozenset({"Const", "VariableV2", "Variable", "VarHandleOp"})
 _HANDLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
+_ORDER_ONLY_OPS = frozenset({"NoOp", "ControlTrigger"})
 FOLD_LIMIT_BYTES = 10 << 20   # largest value a folded pure op may leave in a schedule
 
 # Ops the executor itself provides: a Placeholder only ever yields its feed.
@@ -152,6 +153,7 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
     ``finalize=False`` for inner schedules (function bodies, loop bodies): their outputs are
     handed on as they are (a Ref stays a Ref) instead of being made into fetch results.
     """
+    calls, output_keys = forward_identities(calls, output_keys)
     slot: dict[Hashable, int] = {}
     for key in input_keys:
         slot.setdefault(key, len(slot))
@@ -184,8 +186,35 @@ def build_schedule(calls: Sequence[NodeCall], input_keys: Sequence[Hashable],
         frees_here = tuple(s for s in frees[position] if template[s] is None)
         steps.append(make_step(call.fn, tuple(slot[k] for k in call.inputs), call.deref, call.kwargs,
                                out, nout, frees_here, call.node))
-    return FlatSchedule(steps, template, [slot[k] for k in input_keys],
-                        [slot[k] for k in output_keys], copy_outputs, finalize)
+    output_slots = [slot[k] for k in output_keys]
+    # Two fetches of one value (e.g. "x" and "Identity(x)") must not share an array.
+    copy_outputs = [copy or output_slots.index(s) < i for i, (s, copy) in enumerate(zip(output_slots, copy_outputs))]
+    return FlatSchedule(steps, template, [slot[k] for k in input_keys], output_slots, copy_outputs, finalize)
+
+
+def forward_identities(calls: Sequence[NodeCall], output_keys: Sequence[Hashable]
+                       ) -> tuple[list[NodeCall], list[Hashable]]:
+    """Drop calls that only order or forward: NoOp/ControlTrigger (the order of ``calls``
+    already honours their control edges) and Identity of a non-ref value (its consumers
+    read the input's slot). An Identity reading a ref variable stays: it takes the
+    variable's value at its own point in the schedule."""
+    forwarded: dict[Hashable, Hashable] = {}
+
+    def resolve(key: Hashable) -> Hashable:
+        while key in forwarded:
+            key = forwarded[key]
+        return key
+
+    kept = []
+    for call in calls:
+        kind = call.node.type
+        if kind in _ORDER_ONLY_OPS and not call.outputs:
+            continue
+        if kind == "Identity" and len(call.inputs) == 1 and len(call.outputs) == 1 and not call.deref:
+            forwarded[call.outputs[0]] = resolve(call.inputs[0])
+            continue
+        kept.append(call._replace(inputs=tuple(resolve(k) for k in call.inputs)) if forwarded else call)
+    return kept, [resolve(k) for k in output_keys]
 
 
 def fold_constants(calls: Sequence[NodeCall], slot: dict, template: list) -> set:

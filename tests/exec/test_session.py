@@ -220,3 +220,13 @@ def test_make_callable_runs_the_compiled_plan(toy) -> None:
         step()
     with pytest.raises(InvalidArgumentError, match="shape"):
         step(np.ones((1, 5), np.float32))
+
+
+def test_identity_and_noop_cost_no_step_but_keep_their_meaning(toy) -> None:
+    g, x, c, add, total = toy
+    same = g.create_op("Identity", [add], name="same").outputs[0]
+    g.create_op("NoOp", [], name="after", control_inputs=[same.op])
+    sess = Session(g)
+    a, b, _ = sess.run([add, same, "after"], {x: [[0.0, 0.0]]})
+    assert a.tolist() == b.tolist() == [[1.0, 2.0]] and a is not b
+    assert sess.plan([add, same, g.get_operation_by_name("after")], [x]).num_ops == 1   # only AddV2 runs
