@@ -216,6 +216,8 @@ def softmax_and_losses(c: Cases) -> None:
           {"features": logits, "labels": np.array([0, -1, 1, 1], np.int64)})
     c.run("sparse_xent_labels_wrong_shape", "SparseSoftmaxCrossEntropyWithLogits",
           {"features": logits, "labels": np.array([0, 1], np.int64)})
+    c.run("sparse_xent_no_classes", "SparseSoftmaxCrossEntropyWithLogits",
+          {"features": np.zeros((2, 0), np.float32), "labels": np.array([0, 0], np.int32)})
     c.run("sparse_xent_large_logits", "SparseSoftmaxCrossEntropyWithLogits",
           {"features": big, "labels": np.array([2, 0, 3], np.int32)})
     c.run("l2_loss_scalar", "L2Loss", {"t": np.float32(3)})
@@ -248,6 +250,10 @@ def top_k(c: Cases) -> None:
     c.run("nth_element_int32", "NthElement", {"input": np.array([[5, -1, 3]], np.int32),
                                               "n": np.int32(0)})
     c.run("nth_element_n_too_big", "NthElement", {"input": ties, "n": np.int32(6)})
+    # sorted=False: TF picks other tied elements, in another order; only the values' multiset
+    # and "each index points at its value" are a contract.
+    c.run("top_k_unsorted", "TopKV2", {"input": many_ties[0], "k": np.int32(5)}, {"sorted": False},
+          unordered=True)
     c.run("top_k_k_too_big", "TopKV2", {"input": c.normal((2, 3)), "k": np.int32(4)})
     c.run("top_k_k_negative", "TopKV2", {"input": c.normal((2, 3)), "k": np.int32(-1)})
     c.run("top_k_scalar", "TopKV2", {"input": np.float32(1), "k": np.int32(1)})

@@ -258,6 +258,13 @@ def batch_norm(c) -> None:
                 grad_inputs["reserve_space_3"] = reserve[2]
             c.run(f"{low}_grad_{mode}", grad_op, grad_inputs,
                   {"is_training": training, "epsilon": 1e-3})
+    one = c.normal((1, 1, 1, 5))
+    outs = c.run("fbn_v3_train_single_element", "FusedBatchNormV3",
+                 {"x": one, "scale": scale, "offset": offset, "mean": mean, "variance": var},
+                 {"is_training": True, "exponential_avg_factor": 0.5})
+    c.run("fbn_v3_grad_train_single_element", "FusedBatchNormGradV3",
+          {"y_backprop": c.normal(one.shape), "x": one, "scale": scale, "reserve_space_1": outs[3],
+           "reserve_space_2": outs[4], "reserve_space_3": outs[5]}, {"is_training": True})
     empty = np.zeros((0,), np.float32)
     c.run("fbn_v3_train_no_running_stats", "FusedBatchNormV3",
           {"x": x4, "scale": scale, "offset": offset, "mean": empty, "variance": empty},
