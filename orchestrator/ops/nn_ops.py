@@ -4,7 +4,8 @@ Formulas follow TF's CPU kernels where the choice shows in the last bits: Elu/Se
 ``exp(x) - 1`` (not ``expm1``), Softplus switches to ``x`` / ``exp(x)`` outside a
 threshold of ``log(eps) + 2``, the grads multiply by a 0/1 mask (so NaN gradients stay
 NaN), softmax subtracts the row maximum first. Top-k lives in topk_ops.py; convolutions,
-pooling and normalisation in conv_ops.py, depthwise_ops.py, pool_ops.py and norm_ops.py.
+pooling and normalisation in conv_ops.py, depthwise_ops.py, pool_ops.py (+ pool_tiles.py,
+pool_argmax_ops.py), conv3d_ops.py, pool3d_ops.py and norm_ops.py.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def finfo(dtype: np.dtype) -> ml_dtypes.finfo:
 
 
 def accumulator(dtype: np.dtype) -> np.dtype:
-    """The type sums run in: float32 for the 16-bit floats (as TF accumulates them)."""
+    """The type sums run in: float32 for the 16-bit floats (TF's accumulator type for them)."""
     return np.dtype(np.float32) if dtype in _SIXTEEN_BIT else dtype
 
 

@@ -110,11 +110,12 @@ def _register_grad(op: str, with_reserve_3: bool) -> None:
         centered = x.astype(u, copy=False) - mean.reshape(bshape)
         inv_std = u.type(1) / np.sqrt(variance + u.type(epsilon))
         offset_backprop = dy.sum(axis=axes, dtype=u)
-        scale_backprop = (dy * centered).sum(axis=axes, dtype=u) * inv_std
+        dy_dot_centered = (dy * centered).sum(axis=axes, dtype=u)
+        scale_backprop = dy_dot_centered * inv_std
         if is_training:
-            count = u.type(x.size // channels)
+            count = u.type(max(x.size // max(channels, 1), 1))
             dy_mean = offset_backprop / count
-            dy_centered_mean = scale_backprop / (count * inv_std)
+            dy_centered_mean = dy_dot_centered / count
             x_backprop = (scale * inv_std).reshape(bshape) * (
                 dy - dy_mean.reshape(bshape)
                 - centered * (dy_centered_mean * inv_std * inv_std).reshape(bshape))
