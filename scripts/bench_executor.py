@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_executor.py [--models mlp_sgd cnn ...] [--seconds 1.5]
                                               [--rounds 3] [--tf-python /work/tfvenv/bin/python]
+    .venv/bin/python scripts/bench_executor.py --profile cnn     # where one model's step goes
 
 For each model of ``tests/fixtures/models``: import ``model.meta``, restore
 ``ckpt/model.ckpt-0``, then time ``sess.run([train_op, loss], feed_dict=feed_i)`` cycling
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,6 +162,54 @@ def dispatch_overhead_us(chain: int = 1000, repeats: int = 200) -> float:
     return best / chain * 1e6
 
 
+def profile_model(name: str, steps: int = 100) -> None:
+    """Print where a model's step goes: time per op type (kernel calls, incl. loop and function
+    bodies; a loop/call node's own row is inclusive) and the executor's share."""
+    import collections
+
+    from orchestrator.exec import executor
+    import orchestrator.compat.v1 as tf
+
+    scope = {"WARMUP_STEPS": WARMUP_STEPS}
+    exec(_LOOP, scope)
+    loop = scope["ModelLoop"](tf, str(MODELS / name), False)
+    seconds: collections.Counter = collections.Counter()
+    calls: collections.Counter = collections.Counter()
+    original = executor.FlatSchedule.run
+
+    def timed_run(self: Any, inputs: Any) -> Any:
+        saved = self.steps
+        self.steps = tuple(step._replace(fn=_timed(step.fn, step.node.type)) for step in saved)
+        try:
+            return original(self, inputs)
+        finally:
+            self.steps = saved
+
+    def _timed(fn: Any, kind: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                seconds[kind] += time.perf_counter() - start
+                calls[kind] += 1
+        return call
+
+    executor.FlatSchedule.run = timed_run
+    try:
+        first, start = loop.step, time.perf_counter()
+        while loop.step - first < steps:
+            loop.steps_per_second(0.0)
+        steps = loop.step - first
+        total = (time.perf_counter() - start) / steps
+    finally:
+        executor.FlatSchedule.run = original
+    print(f"{name}: {total * 1e3:.2f} ms per step (timed), {sum(calls.values()) / steps:.0f} kernel calls per step")
+    for kind, spent in seconds.most_common(25):
+        print(f"  {kind:<36}{spent / steps * 1e6:>9.1f} us/step{spent / calls[kind] * 1e6:>9.1f} us/call"
+              f"{calls[kind] / steps:>7.0f} calls/step")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", help="model fixture names (default: all)")
@@ -167,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating timing windows per side (the best window counts)")
     parser.add_argument("--tf-python", default=os.environ.get("ORCH_TF_PYTHON", "/work/tfvenv/bin/python"))
+    parser.add_argument("--profile", metavar="MODEL", help="instead: time per op type for one model (no TF)")
     args = parser.parse_args(argv)
+    if args.profile:
+        profile_model(args.profile)
+        return 0
     names = args.models or sorted(p.name for p in MODELS.iterdir() if (p / "manifest.json").exists())
     tf_side = TFSide(args.tf_python)
     print(f"{'model':<24}{'ours steps/s':>14}{'TF steps/s':>12}{'ratio':>8}{'ops/step':>10}", flush=True)
