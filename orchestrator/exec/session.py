@@ -110,9 +110,6 @@ class Session:
         """Evaluate ``fetches`` (same nesting back; None for operations), feeding ``feed_dict``."""
         if self._closed:
             raise FailedPreconditionError("Attempted to use a closed Session.")
-        if self._elements_version != self.graph.version:
-            self._elements.clear()
-            self._elements_version = self.graph.version
         elements, rebuild = flatten_fetches(fetches, self.graph, self._element)
         feed_tensors, feed_values = resolve_feeds(feed_dict, self.graph, self._element)
         plan = self.plan(elements, feed_tensors)
@@ -143,6 +140,9 @@ class Session:
 
     def _element(self, key: Any) -> Tensor | Operation:
         """``graph.as_graph_element(key)``, remembered per graph version (names are parsed once)."""
+        if self._elements_version != self.graph.version:
+            self._elements.clear()
+            self._elements_version = self.graph.version
         try:
             return self._elements[key]
         except KeyError:
