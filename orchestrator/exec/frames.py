@@ -12,11 +12,14 @@ produce cyclic graphs that only make sense with *frames* and *dead* tensors:
 * ``Switch`` sends its data to one output and a DEAD marker to the other; a node with a
   dead input does not run and its outputs are dead; ``Merge`` fires on its first live
   input (dead only when all inputs are dead). A dead ``NextIteration`` output is dropped
-  (the loop ends there); a dead ``Exit`` is remembered and only delivered to the parent
-  frame when everything else is done (a loop that never ran, inside an untaken branch).
+  (the loop ends there); an ``Exit`` that never delivered a value is released as dead to
+  the parent frame only when nothing else can run (a loop that never ran, inside an
+  untaken branch) — TF's frame completion.
 
 Nodes are compiled once into ``_Node`` records (kernel, attrs, edge lists); a run keeps a
-FIFO ready queue and a pending record per (node, frame, iteration).
+FIFO ready queue and a pending record per (node, frame, iteration). Graphs whose v1
+control flow is only plain while loops do not come here: ``exec/loops.py`` compiles
+those loops into flat schedules.
 """
 from __future__ import annotations
 
