@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import crc32c
 import numpy as np
 
 from orchestrator import storage
@@ -28,6 +29,8 @@ from orchestrator.dtypes import DType
 from orchestrator.errors import DataLossError, NotFoundError
 
 DEFAULT_THREADS = 4
+# Bytes read per preadv call and checksummed right after it, while still in the CPU cache.
+CRC_BATCH_BYTES = 1 << 20
 
 
 def _where(key: bytes, path: str) -> str:
@@ -80,21 +83,31 @@ class Destinations:
         """The writable uint8 view of ``key``'s bytes."""
         return self._bytes[key]
 
-    def received(self, key: bytes, count: int) -> None:
-        """Record ``count`` bytes of ``key``; the last one triggers its crc check (and string decode)."""
+    def streams_crc(self, key: bytes) -> bool:
+        """Whether a reader should checksum ``key``'s bytes as they arrive (numeric, verifying)."""
+        return self.verify and key in self._arrays
+
+    def received(self, key: bytes, count: int, crc: int | None = None) -> None:
+        """Record ``count`` bytes of ``key``; the last one triggers its checks (and string decode).
+
+        ``crc`` is the unmasked crc32c of the whole tensor when the reader computed it
+        on the fly; otherwise the tensor is checksummed here, once complete.
+        """
         with self._lock:
             self._missing[key] -= count
             complete = count > 0 and self._missing[key] == 0
         if complete:
-            self._finish(key)
+            self._finish(key, crc)
 
-    def _finish(self, key: bytes) -> None:
+    def _finish(self, key: bytes, crc: int | None = None) -> None:
         item = self._items[key]
         where = _where(key, item.file)
         if item.entry.dtype == DType.STRING:
             value = tensor_codec.decode_strings(memoryview(self._bytes[key]), item.entry, where, self.verify)
         else:
-            if self.verify:
+            if self.verify and crc is not None:
+                tensor_codec.check_masked_crc(table.mask_crc(crc), item.entry, where)
+            elif self.verify:
                 tensor_codec.verify_numeric(self._bytes[key], item.entry, where)
             value = self._arrays[key]
         with self._lock:
@@ -145,31 +158,65 @@ class FileSet:
 def read_range(rng: ReadRange, handle: storage.RangeFile, destinations: Destinations) -> None:
     """Read one range into the destination arrays of its pieces."""
     pieces = sorted(rng.tensors, key=lambda p: p.offset_in_range)
-    direct = all(a.offset_in_range + a.length <= b.offset_in_range for a, b in zip(pieces, pieces[1:]))
-    if direct:
-        views: list[np.ndarray] = []
-        pos = 0
-        for piece in pieces:
-            if piece.offset_in_range > pos:           # a coalesced gap: read and dropped
-                views.append(np.empty(piece.offset_in_range - pos, dtype=np.uint8))
-            start = piece.offset_in_tensor(rng.offset)
-            views.append(destinations.target(piece.key)[start:start + piece.length])
-            pos = piece.offset_in_range + piece.length
-        got = handle.read_into(rng.offset, views)
+    if all(a.offset_in_range + a.length <= b.offset_in_range for a, b in zip(pieces, pieces[1:])):
+        crcs = _read_direct(rng, pieces, handle, destinations)
     else:                                             # overlapping entries: read once, copy out
+        crcs = {}
         scratch = np.empty(rng.length, dtype=np.uint8)
         got = handle.read_into(rng.offset, [scratch])
-        if got == rng.length:
-            for piece in pieces:
-                start = piece.offset_in_tensor(rng.offset)
-                destinations.target(piece.key)[start:start + piece.length] = \
-                    scratch[piece.offset_in_range:piece.offset_in_range + piece.length]
-    if got < rng.length:
-        short = next(p for p in pieces if p.offset_in_range + p.length > got)
-        raise DataLossError(f"{_where(short.key, rng.file)}: the file ended at byte {rng.offset + got}, before "
-                            f"the tensor's end (truncated)")
-    for piece in pieces:
-        destinations.received(piece.key, piece.length)
+        if got < rng.length:
+            _truncated(rng, pieces, got)
+        for piece in pieces:
+            start = piece.offset_in_tensor(rng.offset)
+            destinations.target(piece.key)[start:start + piece.length] = \
+                scratch[piece.offset_in_range:piece.offset_in_range + piece.length]
+    for i, piece in enumerate(pieces):
+        destinations.received(piece.key, piece.length, crcs.get(i))
+
+
+def _read_direct(rng: ReadRange, pieces: Sequence[Any], handle: storage.RangeFile,
+                 destinations: Destinations) -> dict[int, int]:
+    """Read straight into the tensors, in cache-sized batches; returns crc32c of whole pieces.
+
+    A tensor whose bytes all lie in this range is checksummed batch by batch right after
+    each batch lands, while the bytes are still in the CPU cache, instead of in a
+    second pass over memory once the range is complete.
+    """
+    segments: list[tuple[np.ndarray, int | None]] = []        # (destination view, piece to checksum)
+    pos = 0
+    for i, piece in enumerate(pieces):
+        if piece.offset_in_range > pos:                       # a coalesced gap: read and dropped
+            segments.append((np.empty(piece.offset_in_range - pos, dtype=np.uint8), None))
+        start = piece.offset_in_tensor(rng.offset)
+        target = destinations.target(piece.key)[start:start + piece.length]
+        stream = destinations.streams_crc(piece.key) and start == 0 and piece.length == int(piece.entry.size)
+        for offset in range(0, piece.length, CRC_BATCH_BYTES):
+            segments.append((target[offset:offset + CRC_BATCH_BYTES], i if stream else None))
+        pos = piece.offset_in_range + piece.length
+    crcs: dict[int, int] = {i: 0 for i in {p for _, p in segments if p is not None}}
+    done = 0
+    batch: list[tuple[np.ndarray, int | None]] = []
+    batch_bytes = 0
+    for k, segment in enumerate(segments):
+        batch.append(segment)
+        batch_bytes += segment[0].nbytes
+        if batch_bytes < CRC_BATCH_BYTES and k + 1 < len(segments):
+            continue
+        got = handle.read_into(rng.offset + done, [view for view, _ in batch])
+        if got < batch_bytes:
+            _truncated(rng, pieces, done + got)
+        for view, piece_index in batch:
+            if piece_index is not None:
+                crcs[piece_index] = crc32c.crc32c(view, crcs[piece_index])
+        done += batch_bytes
+        batch, batch_bytes = [], 0
+    return crcs
+
+
+def _truncated(rng: ReadRange, pieces: Sequence[Any], got: int) -> None:
+    short = next((p for p in pieces if p.offset_in_range + p.length > got), pieces[-1])
+    raise DataLossError(f"{_where(short.key, rng.file)}: the file ended at byte {rng.offset + got}, before "
+                        f"the tensor's end (truncated)")
 
 
 def execute(work: Sequence[ReadRange], file_set: FileSet, destinations: Destinations,

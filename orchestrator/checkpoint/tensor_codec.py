@@ -98,6 +98,11 @@ def check_numeric_size(entry: Any, where: str) -> np.dtype:
     return dtype
 
 
+def check_masked_crc(masked: int, entry: Any, where: str) -> None:
+    """Compare a masked crc32c computed elsewhere (e.g. while reading) with the entry's."""
+    _check_crc(masked, entry, where, True)
+
+
 def verify_numeric(data: Any, entry: Any, where: str) -> None:
     """Check the entry's masked crc32c over ``data`` (any contiguous buffer; GIL released by crc32c)."""
     _check_crc(mask_crc(crc32c.crc32c(data)), entry, where, True)

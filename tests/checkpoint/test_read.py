@@ -124,3 +124,19 @@ def test_write_chunks_streams_buffers(tmp_path):
     assert (tmp_path / "sub" / "f").read_bytes() == want
     assert storage.read_bytes("memory://read-test/f") == want
     assert storage.size("memory://read-test/f") == len(want)
+
+
+@pytest.mark.parametrize("max_range", [16 << 20, 300_000])      # checksummed while streaming / once assembled
+def test_crc_mismatch_whole_or_split(bigger, tmp_path, max_range):
+    prefix, _ = bigger
+    index = bundle_io.read_index(prefix)
+    entry = index.entry("big/kernel")
+    raw = bytearray(Path(prefix + ".data-00000-of-00001").read_bytes())
+    raw[entry.offset + entry.size - 3] ^= 1
+    (tmp_path / "m.data-00000-of-00001").write_bytes(bytes(raw))
+    index.prefix = str(tmp_path / "m")
+    items = plan.stored_items(index)
+    with pytest.raises(DataLossError, match=r"'big/kernel' in .*m.data-00000-of-00001: crc32c mismatch"):
+        read.read_items(items, readers=2, max_range_bytes=max_range)
+    values = read.read_items(items, readers=2, max_range_bytes=max_range, verify=False)
+    assert values[b"big/kernel"].reshape(-1).view(np.uint8)[entry.size - 3] == raw[entry.offset + entry.size - 3]
