@@ -10,10 +10,12 @@ through the restore plan and its executor (:mod:`~orchestrator.checkpoint.plan`,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import crc32c
 import numpy as np
 
 from orchestrator import storage
@@ -45,14 +47,19 @@ def write_data_shard(prefix: str, shard_id: int, num_shards: int, items: Sequenc
                      **storage_options: Any) -> ShardResult:
     """Write ``PREFIX.data-<shard_id>-of-<num_shards>`` holding ``items`` (sorted by key, like TF)."""
     pb2 = _pb2()
-    chunks: list[bytes | np.ndarray] = []
+    chunks: list[Iterable[bytes | np.ndarray]] = []
     offset = 0
     result = ShardResult(shard_id, {}, {})
     for key, spec, value in sorted(items, key=lambda it: (it[0], it[1])):
         value = np.asarray(value)
-        payload, crc = tensor_codec.encode(value, f"{prefix} tensor {key!r}")
+        payload, crc = tensor_codec.encode(value, f"{prefix} tensor {key!r}", with_crc=False)
         entry = pb2.BundleEntryProto(dtype=tensor_codec.dtype_enum(value, key), shard_id=shard_id,
-                                     offset=offset, size=len(payload), crc32c=crc)
+                                     offset=offset, size=len(payload))
+        if crc is None:
+            chunks.append(_checksummed(payload, entry))
+        else:
+            entry.crc32c = crc
+            chunks.append((payload,))
         slice_spec = SliceSpec.parse(spec, f"{prefix} tensor {key!r}")
         if slice_spec is None:
             entry.shape.CopyFrom(tensor_codec.shape_proto(value.shape))
@@ -70,10 +77,23 @@ def write_data_shard(prefix: str, shard_id: int, num_shards: int, items: Sequenc
         if index_key in result.entries:
             raise InvalidArgumentError(f"{prefix}: tensor {key!r} {spec!r} is saved twice")
         result.entries[index_key] = entry
-        chunks.append(payload)
         offset += len(payload)
-    storage.write_chunks(files.data_filename(prefix, shard_id, num_shards), chunks, **storage_options)
+    storage.write_chunks(files.data_filename(prefix, shard_id, num_shards), itertools.chain.from_iterable(chunks),
+                         **storage_options)
     return result
+
+
+def _checksummed(payload: np.ndarray, entry: Any) -> Iterator[np.ndarray]:
+    """``payload`` in 1 MiB pieces; each is checksummed right after it was written (still in cache).
+
+    The entry's crc32c is complete once the writer has consumed the last piece.
+    """
+    crc = 0
+    for start in range(0, payload.nbytes, read.CRC_BATCH_BYTES):
+        piece = payload[start:start + read.CRC_BATCH_BYTES]
+        yield piece
+        crc = crc32c.crc32c(piece, crc)
+    entry.crc32c = table.mask_crc(crc)
 
 
 def build_index_bytes(shards: Iterable[ShardResult], num_shards: int) -> bytes:

@@ -58,11 +58,12 @@ def _length_words(items: list[bytes]) -> bytes:
                     for x in items)
 
 
-def encode(value: np.ndarray, where: str) -> tuple[bytes | np.ndarray, int]:
+def encode(value: np.ndarray, where: str, with_crc: bool = True) -> tuple[bytes | np.ndarray, int | None]:
     """(payload, masked crc32c) of one tensor.
 
     A numeric payload is a uint8 view of the (contiguous, little-endian) array itself,
-    not a copy: saves stream these views to the data file.
+    not a copy: saves stream these views to the data file. ``with_crc=False`` leaves a
+    numeric payload's crc to the caller (None), which checksums it while writing.
     """
     if value.dtype == object or value.dtype.kind in "SU":
         items = [_as_bytes(x) for x in value.reshape(-1)]
@@ -76,7 +77,7 @@ def encode(value: np.ndarray, where: str) -> tuple[bytes | np.ndarray, int]:
     if data.dtype.byteorder == ">":
         data = data.astype(data.dtype.newbyteorder("<"))
     payload = data.reshape(-1).view(np.uint8)
-    return payload, mask_crc(crc32c.crc32c(payload))
+    return payload, mask_crc(crc32c.crc32c(payload)) if with_crc else None
 
 
 def element_count(entry: Any) -> int:
