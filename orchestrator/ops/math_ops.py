@@ -15,12 +15,14 @@ Comparison, select, cast and accumulation kernels live in ``logic_ops.py``.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import ml_dtypes
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops import eigen_math
 from orchestrator.ops.math_special import erf, erfc
 from orchestrator.ops.registry import kernel
 
@@ -160,14 +162,15 @@ def _unary_float(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.nd
     return fn(x)
 
 
-def _register_unary(op: str, fn: Callable[[np.ndarray], np.ndarray], widen: bool = True) -> None:
+def _register_unary(op: str, fn: Callable[[np.ndarray], np.ndarray], widen: bool | None = True) -> None:
     """``widen``: a float function (computed via float32 for half/bfloat16, warnings
-    silenced: exp overflow, log 0 are routine); otherwise exact and warning-free."""
+    silenced: exp overflow, log 0 are routine); False: exact and warning-free; None: a
+    float function that handles half/bfloat16 itself."""
     def unary_kernel(x: np.ndarray) -> np.ndarray:
-        if not widen:
+        if widen is False:
             return as_array(fn(x))
         with np.errstate(all="ignore"):
-            return as_array(_unary_float(fn, x))
+            return as_array(_unary_float(fn, x) if widen else fn(x))
 
     unary_kernel.__name__ = unary_kernel.__qualname__ = f"{op.lower()}_kernel"
     kernel(op)(unary_kernel)
@@ -194,33 +197,34 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(np.sqrt(x))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # 1 / (1 + e^-x); e^-x overflowing to inf for very negative x gives the right 0.
-    one = _ONE[x.dtype]
-    e = np.exp(np.negative(x))
-    if type(e) is not np.ndarray:       # 0-d input: numpy gave a scalar
-        return one / (one + e)
-    np.add(e, one, out=e)
-    return np.reciprocal(e, out=e)
+# Exp/Tanh/Sigmoid follow Eigen's float algorithms step by step (eigen_math.py) and give
+# TF's bits, at ~10x numpy's cost. ORCH_FAST_MATH=1 trades that for numpy's versions
+# (within 2-4 ulps of TF).
+FAST_MATH = os.environ.get("ORCH_FAST_MATH") == "1"
 
 
-_ONE = {np.dtype(t): np.ones((), t) for t in (np.float32, np.float64)}
+def _numpy_sigmoid(x: np.ndarray) -> np.ndarray:
+    one = x.dtype.type(1)
+    return one / (one + np.exp(np.negative(x)))
 
 
-_UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool]] = {
-    # op: (function, compute narrow floats in float32)
+_UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool | None]] = {
+    # op: (function, compute narrow floats in float32 / exact / handles them itself)
     "Neg": (np.negative, False), "Abs": (np.abs, False), "Sign": (_sign, False),
     "Square": (np.square, False), "Floor": (np.floor, False), "Ceil": (np.ceil, False),
     "Round": (_round_half_even, False), "Rint": (np.rint, False),
     "IsFinite": (np.isfinite, False), "IsNan": (np.isnan, False), "IsInf": (np.isinf, False),
-    "Exp": (np.exp, True), "Expm1": (np.expm1, True), "Log": (np.log, True),
-    "Log1p": (np.log1p, True), "Sqrt": (np.sqrt, True), "Rsqrt": (_rsqrt, True),
+    "Exp": (np.exp, True) if FAST_MATH else (eigen_math.exp, True),
+    "Tanh": (np.tanh, True) if FAST_MATH else (eigen_math.tanh, True),
+    "Sigmoid": (_numpy_sigmoid, True) if FAST_MATH else (eigen_math.sigmoid, None),
+    "Expm1": (np.expm1, True), "Log": (np.log, True), "Log1p": (np.log1p, True),
+    "Sqrt": (np.sqrt, True), "Rsqrt": (_rsqrt, True),
     "Reciprocal": (_reciprocal, True), "Inv": (_reciprocal, True),
-    "Sin": (np.sin, True), "Cos": (np.cos, True), "Tan": (np.tan, True), "Tanh": (np.tanh, True),
+    "Sin": (np.sin, True), "Cos": (np.cos, True), "Tan": (np.tan, True),
     "Asin": (np.arcsin, True), "Acos": (np.arccos, True), "Atan": (np.arctan, True),
     "Sinh": (np.sinh, True), "Cosh": (np.cosh, True), "Asinh": (np.arcsinh, True),
     "Acosh": (np.arccosh, True), "Atanh": (np.arctanh, True),
-    "Sigmoid": (_sigmoid, True), "Erf": (erf, True), "Erfc": (erfc, True),
+    "Erf": (erf, True), "Erfc": (erfc, True),
 }
 for _op, (_fn, _widen) in _UNARY.items():
     _register_unary(_op, _fn, _widen)

@@ -92,8 +92,9 @@ def cast(x: np.ndarray, dtype: str) -> np.ndarray:
 
 def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     from ops_state import OpTable   # noqa: PLC0415 (sibling script)
-    from ops_math_cases import (add_binary_cases, add_extra_cases, add_feature_cases,  # noqa: PLC0415
-                                add_matmul_cases, add_misc_cases, add_unary_cases)
+    from ops_math_cases import (add_binary_cases, add_eigen_function_cases,  # noqa: PLC0415
+                                add_extra_cases, add_feature_cases, add_matmul_cases,
+                                add_misc_cases, add_unary_cases)
     from ops_math_cases_reduce import (add_bincount_cases, add_reduction_cases,  # noqa: PLC0415
                                        add_reduction_order_cases, add_segment_cases,
                                        add_segment_order_cases)
@@ -102,7 +103,8 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     rng = np.random.default_rng(20261130)
     for add in (add_binary_cases, add_unary_cases, add_misc_cases, add_matmul_cases,
                 add_reduction_cases, add_segment_cases, add_extra_cases, add_bincount_cases,
-                add_segment_order_cases, add_reduction_order_cases, add_feature_cases):
+                add_segment_order_cases, add_reduction_order_cases, add_feature_cases,
+                add_eigen_function_cases):
         add(rec, rng)
     if rec.skipped:
         print(f"math: {len(rec.skipped)} dtype variants without a TF CPU kernel skipped: "

@@ -325,3 +325,18 @@ def add_feature_cases(rec, rng) -> None:
                 {"transpose_a": ta, "transpose_b": tb, "a_is_sparse": True})
     rec("SparseMatMul_bf16", "SparseMatMul", {"a": _normal(rng, (2, 6), "bfloat16"), "b": _normal(rng, (6, 3))},
         {"b_is_sparse": True})
+
+
+def add_eigen_function_cases(rec, rng) -> None:
+    """exp/tanh/sigmoid around the bounds of Eigen's algorithms (clamps, underflow, the
+    packet/scalar split), over sizes that are and are not multiples of a packet."""
+    rng = np.random.default_rng(4242)
+    edges = np.float32([-120, -104.5, -104, -103.9, -87.5, -87, -20, -16.7, -16.6355324, -9, -7.9074, -7.9,
+                        -1e-3, -1e-30, 0, 1e-30, 1e-3, 7.9, 7.9074, 8.5, 16.6355324, 16.7, 20, 87, 87.5,
+                        88.72, 88.73, 89, np.inf, -np.inf, np.nan])
+    for op in ("Exp", "Tanh", "Sigmoid"):
+        rec(f"{op}_edges_f32", op, {"x": edges})
+        rec(f"{op}_edges_f64", op, {"x": edges.astype(np.float64) * 8 if op == "Exp" else edges.astype(np.float64)})
+        rec(f"{op}_random_f32", op, {"x": (rng.standard_normal(1001) * 12).astype(np.float32)})
+        rec(f"{op}_random_f64", op, {"x": rng.standard_normal((7, 11)) * 12})
+        rec(f"{op}_random_f16", op, {"x": (rng.standard_normal(37) * 4).astype(np.float16)})

@@ -35,9 +35,10 @@ DTYPE_TOLERANCE = {
     "bfloat16": (8e-3, 1e-3),
 }
 # Ops whose float32/float64 results are TF's bits exactly (same order of operations as
-# TF's CPU kernels, see the kernel modules); the rest (transcendentals, where Eigen's
-# vectorised approximations differ from numpy's in the last bits, and BLAS-vs-Eigen
-# matmuls) are held to DTYPE_TOLERANCE. AccumulateNV2 is not exact: TF rewrites it into
+# TF's CPU kernels, see the kernel modules; Exp/Tanh/Sigmoid follow Eigen's vectorised
+# algorithms in eigen_math.py); the rest (other transcendentals, where Eigen's
+# approximations differ from numpy's in the last bits, and BLAS-vs-Eigen matmuls) are held
+# to DTYPE_TOLERANCE. AccumulateNV2 is not exact: TF rewrites it into
 # AssignAdds that run in any order, so TF itself does not fix the order.
 BIT_EXACT_OPS = {
     "Abs", "Add", "AddN", "AddV2", "Cast", "Ceil", "ClipByValue", "Cumprod", "Cumsum", "Div",
@@ -46,6 +47,7 @@ BIT_EXACT_OPS = {
     "ReciprocalGrad", "Rint", "Round", "RsqrtGrad", "Select", "SelectV2", "SigmoidGrad", "Sign",
     "Sqrt", "SqrtGrad", "Square", "SquaredDifference", "Sub", "Sum", "TanhGrad", "TruncateDiv",
     "TruncateMod", "Xdivy", "Xlogy", "Xlog1py", "Bincount", "DenseBincount",
+    *(() if math_ops.FAST_MATH else ("Exp", "Tanh", "Sigmoid")),
     "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
     "UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
     *(f"SparseSegment{kind}{suffix}" for kind in ("Sum", "Mean", "SqrtN")
