@@ -24,6 +24,9 @@ reproduce it), written down here.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import math
 
 import numpy as np
@@ -44,7 +47,34 @@ def _libm(fn, values: np.ndarray) -> np.ndarray:
             out[i] = fn(v)
         except OverflowError:
             out[i] = math.inf
+        except ValueError:            # math.log(-1), math.log1p(-2): the C library's NaN
+            out[i] = math.nan
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _libm_float(name: str):
+    """The C library's float function ``name`` (logf, log1pf) via ctypes, or None."""
+    path = ctypes.util.find_library("m")
+    if path is None:
+        return None
+    try:
+        fn = getattr(ctypes.CDLL(path), name)
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_float
+    fn.argtypes = [ctypes.c_float]
+    return fn
+
+
+def _libm_f32(name: str, fallback, values: np.ndarray) -> np.ndarray:
+    """float32 ``name`` from the C library on a few tail elements (what Eigen's scalar path
+    calls); the correctly rounded double result when libm is not loadable."""
+    fn = _libm_float(name)
+    if fn is None:
+        with np.errstate(all="ignore"):
+            return _libm(fallback, values.astype(np.float64)).astype(np.float32)
+    return np.array([fn(v) for v in values.tolist()], np.float32)
 _F64 = np.dtype(np.float64)
 
 _TANH_F32_CLAMP = 7.90738964080810547
@@ -268,3 +298,68 @@ def exp(x: np.ndarray) -> np.ndarray:
     if x.dtype == _F64:
         return _packets_and_tail(x, 4, _exp_packets_f64, _exp_scalar_f64)
     return np.exp(x)
+
+
+# ------------------------------------------------------------------ log, log1p (float32)
+
+_LN2_F32 = np.float32(0.693147180559945309417232121458)
+_LOG_NUM = (0.18256296349849254, 1.0000000190281063, 1.0000000190281136)
+_LOG_DEN = (0.049616247954120038, 0.59923249590823520, 1.4999999999999927, 1.0)
+
+
+def _log_packets_f32(x_in: np.ndarray) -> np.ndarray:
+    """Eigen's plog_float: mantissa in [sqrt(1/2), sqrt(2)) - 1, a 3/4-term rational
+    function, plus e * ln2; 0 -> -inf, +inf -> +inf, negative/NaN -> NaN. Denormal inputs
+    count as 0 (TF's threads treat denormals as zero)."""
+    f = np.float32
+    x_daz = np.where(np.abs(x_in) < _F32_TINY, f(0.0), x_in)
+    mantissa, exponent = np.frexp(x_daz)
+    e = exponent.astype(np.float32)
+    below = mantissa < f(0.707106781186547524)
+    x = mantissa - f(1.0)
+    e -= below.astype(np.float32)
+    x += np.where(below, mantissa, f(0.0))
+    p = _horner(x, _LOG_NUM, _F32)
+    p *= x
+    p /= _horner(x, _LOG_DEN, _F32)
+    out = e * _LN2_F32
+    out += p
+    out[x_daz == f(np.inf)] = np.inf
+    out[~(x_daz >= f(0.0))] = np.nan             # negative or NaN
+    out[x_daz == f(0.0)] = -np.inf
+    return out
+
+
+def _log_scalar_f32(x: np.ndarray) -> np.ndarray:
+    # The C library reads the bits itself: no denormals-as-zero here (log(-1e-45) is NaN).
+    return _libm_f32("logf", math.log, x)
+
+
+def _log1p_packets_f32(x: np.ndarray) -> np.ndarray:
+    """Kahan's log1p on top of the float log: x * log(1 + x) / ((1 + x) - 1)."""
+    f = np.float32
+    xp1 = x + f(1.0)
+    log1 = _log_packets_f32(xp1)
+    use_x = (xp1 == f(1.0)) | (xp1 == log1)
+    large = x * (log1 / (xp1 - f(1.0)))
+    out = np.where(use_x, x, large)
+    _flush_denormals(out, _F32_TINY)          # a denormal x comes back as 0 in TF
+    return out
+
+
+def _log1p_scalar_f32(x: np.ndarray) -> np.ndarray:
+    return _libm_f32("log1pf", math.log1p, x)
+
+
+def log(x: np.ndarray) -> np.ndarray:
+    if x.dtype == _F32:
+        with np.errstate(all="ignore"):
+            return _packets_and_tail(x, 8, _log_packets_f32, _log_scalar_f32)
+    return np.log(x)
+
+
+def log1p(x: np.ndarray) -> np.ndarray:
+    if x.dtype == _F32:
+        with np.errstate(all="ignore"):
+            return _packets_and_tail(x, 8, _log1p_packets_f32, _log1p_scalar_f32)
+    return np.log1p(x)

@@ -112,8 +112,15 @@ def _xdivy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(x == 0, np.zeros((), x.dtype), np.divide(x, y))
 
 
+def _on_output_grid(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """fn(y) evaluated over the broadcast output (Eigen computes it element by element of
+    the output, which fixes which elements take its vectorised path)."""
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    return _unary_float(fn, np.broadcast_to(y, shape))
+
+
 def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _unary_float(np.log, y)))
+    return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _on_output_grid(_LOG, x, y)))
 
 
 def _mul_no_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -121,7 +128,7 @@ def _mul_no_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _xlog1py(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _unary_float(np.log1p, y)))
+    return np.where(x == 0, np.zeros((), x.dtype), np.multiply(x, _on_output_grid(_LOG1P, x, y)))
 
 
 def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -197,10 +204,14 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(np.sqrt(x))
 
 
-# Exp/Tanh/Sigmoid follow Eigen's float algorithms step by step (eigen_math.py) and give
-# TF's bits, at ~10x numpy's cost. ORCH_FAST_MATH=1 trades that for numpy's versions
-# (within 2-4 ulps of TF).
+# Exp/Tanh/Sigmoid (float32/64) and Log/Log1p (float32) follow Eigen's algorithms step by
+# step (eigen_math.py) and give TF's bits, at ~10x numpy's cost. ORCH_FAST_MATH=1 trades
+# that for numpy's versions (within 2-4 ulps of TF).
 FAST_MATH = os.environ.get("ORCH_FAST_MATH") == "1"
+
+
+_LOG = np.log if FAST_MATH else eigen_math.log
+_LOG1P = np.log1p if FAST_MATH else eigen_math.log1p
 
 
 def _numpy_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -217,7 +228,8 @@ _UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool | None]] = {
     "Exp": (np.exp, True) if FAST_MATH else (eigen_math.exp, True),
     "Tanh": (np.tanh, True) if FAST_MATH else (eigen_math.tanh, True),
     "Sigmoid": (_numpy_sigmoid, True) if FAST_MATH else (eigen_math.sigmoid, None),
-    "Expm1": (np.expm1, True), "Log": (np.log, True), "Log1p": (np.log1p, True),
+    "Log": (_LOG, True), "Log1p": (_LOG1P, True),
+    "Expm1": (np.expm1, True),
     "Sqrt": (np.sqrt, True), "Rsqrt": (_rsqrt, True),
     "Reciprocal": (_reciprocal, True), "Inv": (_reciprocal, True),
     "Sin": (np.sin, True), "Cos": (np.cos, True), "Tan": (np.tan, True),

@@ -340,3 +340,10 @@ def add_eigen_function_cases(rec, rng) -> None:
         rec(f"{op}_random_f32", op, {"x": (rng.standard_normal(1001) * 12).astype(np.float32)})
         rec(f"{op}_random_f64", op, {"x": rng.standard_normal((7, 11)) * 12})
         rec(f"{op}_random_f16", op, {"x": (rng.standard_normal(37) * 4).astype(np.float16)})
+    log_edges = np.float32([0, -0.0, 1e-45, 1e-40, 1.17549435e-38, 1e-30, 0.5, 0.70710677, 0.7071068, 0.99999994,
+                            1, 1.0000001, 2, 3.4e38, np.inf, -1, -np.inf, np.nan, -1e-45])
+    for op in ("Log", "Log1p"):
+        edges = log_edges - 1 if op == "Log1p" else log_edges
+        rec(f"{op}_edges_f32", op, {"x": np.concatenate([edges, log_edges]).astype(np.float32)})
+        rec(f"{op}_random_f32", op, {"x": np.exp(rng.standard_normal(1001) * 8).astype(np.float32)})
+        rec(f"{op}_small_f32", op, {"x": (rng.standard_normal(45) * 1e-3).astype(np.float32) + (op == "Log")})

@@ -48,6 +48,11 @@ BIT_EXACT_OPS = {
     "Sqrt", "SqrtGrad", "Square", "SquaredDifference", "Sub", "Sum", "TanhGrad", "TruncateDiv",
     "TruncateMod", "Xdivy", "Xlogy", "Xlog1py", "Bincount", "DenseBincount",
     *(() if math_ops.FAST_MATH else ("Exp", "Tanh", "Sigmoid")),
+}
+FAST_MATH_OPS = {"Exp", "Tanh", "Sigmoid", "Log", "Log1p"}
+# float32 only (float64 Log/Log1p are numpy's, within an ulp).
+BIT_EXACT_F32_OPS = {
+    *(() if math_ops.FAST_MATH else ("Log", "Log1p")),
     "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
     "UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
     *(f"SparseSegment{kind}{suffix}" for kind in ("Sum", "Mean", "SqrtN")
@@ -95,7 +100,8 @@ def assert_matches(got: np.ndarray, want: np.ndarray, case: dict) -> None:
         want = want.astype(object)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     assert got.shape == want.shape, (got.shape, want.shape)
-    if case["op"] in BIT_EXACT_OPS and want.dtype in (np.float32, np.float64):
+    if (case["op"] in BIT_EXACT_OPS and want.dtype in (np.float32, np.float64)
+            or case["op"] in BIT_EXACT_F32_OPS and want.dtype == np.float32):
         np.testing.assert_array_equal(got, want)        # NaNs compare equal here
     elif want.dtype.kind in "fV" or want.dtype == ml_dtypes.bfloat16:
         rtol, atol = DTYPE_TOLERANCE[want.dtype.name]
@@ -122,6 +128,8 @@ def test_math_op_table(case):
             run(case)
         assert case["op"] in str(info.value), f"message does not name the op: {info.value}"
         return
+    if math_ops.FAST_MATH and case["op"] in FAST_MATH_OPS and "_edges_" in case["id"]:
+        pytest.skip("numpy's exp/log family does not flush denormals like TF (ORCH_FAST_MATH=1)")
     outputs = run(case)
     expected = [restore(ARRAYS[k]) for k in case["outputs"]]
     assert len(outputs) == len(expected)
