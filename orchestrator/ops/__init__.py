@@ -6,10 +6,10 @@ from importlib import import_module
 
 FAMILIES = [
     "math_ops",          # elementwise binary/unary arithmetic and their *Grad helpers
-    "logic_ops",         # comparisons, logical, Select, Cast, ClipByValue, AddN
-    "matmul_ops",        # MatMul, BatchMatMul/V2/V3
+    "logic_ops",         # comparisons, logical, Select, Cast, ClipByValue, AddN, Bucketize
+    "matmul_ops",        # MatMul, SparseMatMul, BatchMatMul/V2/V3, Einsum
     "reduction_ops",     # Sum/Mean/Max/... with axis tensors, ArgMax/ArgMin, Cumsum/Cumprod
-    "segment_ops",       # Segment*, UnsortedSegment*, SparseSegment* and their grads
+    "segment_ops",       # Segment*, UnsortedSegment*, SparseSegment* (+grads), Bincount
     "array_ops",         # Const, Placeholder, Identity*, CheckNumerics, EnsureShape, Assert
     "shape_ops",         # Shape/Size/Rank, Reshape, ExpandDims, Squeeze, Broadcast*, Fill, Range
     "join_ops",          # Concat, Pack/Unpack, Split, Tile, Pad, MirrorPad, Transpose, Reverse
