@@ -1,5 +1,6 @@
-"""exp, tanh and sigmoid computed the way TF's CPU kernels do (Eigen, AVX without FMA, as in
-TF's release builds), so LSTM/GRU cells give TF's bits rather than numpy's.
+"""exp, tanh, sigmoid (float32/float64) and log, log1p (float32) computed the way TF's CPU
+kernels do (Eigen, AVX without FMA, as in TF's release builds), so LSTM/GRU cells and
+log losses give TF's bits rather than numpy's.
 
 Every step below is one float operation rounded to the input's type (numpy does exactly
 that for float32/float64 arrays; no fused multiply-add), in Eigen's order:
@@ -17,6 +18,9 @@ that for float32/float64 arrays; no fused multiply-add), in Eigen's order:
   double, then e / (1 + e). float64 sigmoid is e / (1 + e) with e = exp(x) as above, and
   1 where e is inf; half/bfloat16 the same with e = exp rounded to the type and the
   division done in the type.
+* log (float32): frexp, the mantissa moved to [sqrt(1/2), sqrt(2)) - 1, a 3/4-term
+  rational function, plus e * ln2; log1p is Kahan's x * log(1 + x) / ((1 + x) - 1) on it.
+  The tails call the C library's logf/log1pf.
 
 TF's CPU threads also flush denormal results to zero, so exp/sigmoid results below the
 smallest normal number are 0. The constants are facts of TF's arithmetic (needed to
@@ -32,6 +36,7 @@ import math
 import numpy as np
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 # TF's CPU threads flush denormal results to zero (FTZ): an exp that underflows past the
 # smallest normal float gives exactly 0 there.
 _F32_TINY = np.float32(np.finfo(np.float32).tiny)
@@ -75,7 +80,7 @@ def _libm_f32(name: str, fallback, values: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             return _libm(fallback, values.astype(np.float64)).astype(np.float32)
     return np.array([fn(v) for v in values.tolist()], np.float32)
-_F64 = np.dtype(np.float64)
+
 
 _TANH_F32_CLAMP = 7.90738964080810547
 _TANH_F32_NUM = (1.394553628e-8, 2.102733560e-5, 3.520756727e-3, 1.340216100e-1)
@@ -116,11 +121,9 @@ def tanh(x: np.ndarray) -> np.ndarray:
     if x.dtype == _F32:
         return _rational_tanh(x, _TANH_F32_CLAMP, _TANH_F32_NUM, _TANH_F32_DEN)
     if x.dtype == _F64:
-        out = np.ascontiguousarray(_rational_tanh(x, _TANH_F64_CLAMP, _TANH_F64_NUM, _TANH_F64_DEN))
-        tail = x.size % 4
-        if tail:
-            out.reshape(-1)[-tail:] = _libm(math.tanh, np.ascontiguousarray(x).reshape(-1)[-tail:])
-        return out
+        return _packets_and_tail(
+            x, 4, lambda v: _rational_tanh(v, _TANH_F64_CLAMP, _TANH_F64_NUM, _TANH_F64_DEN),
+            lambda v: _libm(math.tanh, v))
     return np.tanh(x)
 
 

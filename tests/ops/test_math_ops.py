@@ -174,3 +174,16 @@ def test_results_do_not_depend_on_input_memory_layout():
             assert np.array_equal(g, w, equal_nan=w.dtype.kind == "f"), case["id"]
         checked += 1
     assert checked > 300
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("op", sorted(math_ops._UNARY))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_unary_kernels_keep_scalar_shape_and_dtype(op, dtype):
+    """0-d inputs (a loss, a learning rate) come back as 0-d arrays of the same type, and a
+    size that leaves a scalar tail after the packets keeps its shape."""
+    fn = get_kernel(op).fn
+    for shape in ((), (3, 5)):
+        x = frozen(np.full(shape, 0.75, dtype))
+        got = fn(x)
+        assert isinstance(got, np.ndarray) and got.shape == shape and got.dtype == dtype
