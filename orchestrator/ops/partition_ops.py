@@ -19,6 +19,11 @@ from orchestrator.ops.registry import kernel
 
 # ------------------------------------------------------------------------ unique
 
+# Below this many elements a dict walk (what TF's kernel does) beats the sort's ~20 numpy
+# calls; measured crossover ~150 elements, embedding lookups have tens of ids.
+_UNIQUE_DICT_MAX = 100
+
+
 def _unique_first_order(op: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(positions of first occurrences, index of each element's value, counts), values in
     order of first occurrence. NaNs are all distinct (NaN != NaN in TF's hash map);
@@ -26,13 +31,57 @@ def _unique_first_order(op: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     x = np.asarray(x)
     if x.ndim != 1:
         raise InvalidArgumentError(f"{op}: unique expects a 1D vector, found shape {shape_str(x.shape)}")
-    extra = {"equal_nan": False} if x.dtype.kind in "fc" else {}
-    _, first, inverse, counts = np.unique(x, return_index=True, return_inverse=True,
-                                          return_counts=True, **extra)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return first[order], rank[inverse.reshape(-1)], counts[order]
+    if x.shape[0] <= _UNIQUE_DICT_MAX:
+        return _unique_by_dict(x)
+    return _unique_by_sort(x)
+
+
+def _unique_by_dict(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # ``tolist`` makes a new float object per element, and a NaN hashes by identity, so
+    # NaNs never meet; -0.0 == 0.0 with equal hashes, so they share the first one's slot.
+    ids: dict = {}
+    first: list[int] = []
+    idx: list[int] = []
+    for position, value in enumerate(x.tolist()):
+        k = ids.setdefault(value, len(ids))
+        if k == len(first):
+            first.append(position)
+        idx.append(k)
+    idx_array = np.array(idx, dtype=np.intp)
+    return np.array(first, dtype=np.intp), idx_array, np.bincount(idx_array, minlength=len(first))
+
+
+def _unique_by_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One stable sort groups equal values (``!=`` of neighbours starts a group, so each NaN
+    is its own); stability makes a group's first member its first occurrence. Groups are
+    numbered in order of first occurrence by a running count over the marked first
+    positions, without the second sort np.unique's outputs would need."""
+    n = x.shape[0]
+    if x.dtype.isbuiltin == 2:
+        # ml_dtypes' own sort (bfloat16) does not order -0.0 next to 0.0; float32 holds
+        # every value exactly and compares them as IEEE does.
+        x = x.astype(np.float32)
+    # Method calls, not np.<function> wrappers: their Python overhead is most of the cost.
+    order = x.argsort(kind="stable")
+    ranked = x[order]
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=starts[1:])
+    group_of_ranked = starts.cumsum() - 1
+    start_positions = starts.nonzero()[0]
+    first_of_group = order[start_positions]
+    is_first = np.zeros(n, dtype=bool)
+    is_first[first_of_group] = True
+    first = is_first.nonzero()[0]
+    id_of_group = (is_first.cumsum() - 1)[first_of_group]
+    idx = np.empty(n, dtype=np.intp)
+    idx[order] = id_of_group[group_of_ranked]
+    group_ends = np.empty_like(start_positions)
+    group_ends[:-1] = start_positions[1:]
+    group_ends[-1] = n
+    counts = np.empty(first.size, dtype=np.intp)
+    counts[id_of_group] = group_ends - start_positions
+    return first, idx, counts
 
 
 @kernel("Unique", multi=True)

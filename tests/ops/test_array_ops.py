@@ -266,6 +266,35 @@ def test_unique_keeps_first_occurrence_order(values):
     assert idx.dtype == count.dtype == np.int64
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float16, ml_dtypes.bfloat16, object])
+def test_unique_dict_and_sort_paths_agree(dtype):
+    """Short inputs take a dict walk, long ones a sort: both give TF's first-occurrence
+    order, NaNs distinct, -0.0 and 0.0 one value (the first one seen)."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(-6, 6, 400).astype(np.float32)
+    if dtype is object:
+        x = np.array([str(v).encode() for v in values], dtype=object)
+    else:
+        if dtype is not np.int64:
+            values[::9], values[::13], values[::17] = -0.0, 0.0, np.nan
+        x = values.astype(dtype)
+    for n in (1, 7, partition_ops._UNIQUE_DICT_MAX, partition_ops._UNIQUE_DICT_MAX + 1, 400):
+        by_dict = partition_ops._unique_by_dict(x[:n])
+        by_sort = partition_ops._unique_by_sort(x[:n])
+        for a, b in zip(by_dict, by_sort):
+            np.testing.assert_array_equal(a, b)
+        first, idx, counts = by_dict
+        y = x[:n][first]
+        assert counts.sum() == n
+        if dtype is not object:
+            assert np.isnan(y.astype(np.float32)).sum() == np.isnan(x[:n].astype(np.float32)).sum()
+            zeros = first[y.astype(np.float32) == 0]
+            if zeros.size:   # one zero, signed as the first zero of the input
+                assert zeros.size == 1
+                first_zero = np.flatnonzero(x[:n].astype(np.float32) == 0)[0]
+                assert zeros[0] == first_zero
+
+
 @settings(max_examples=60, deadline=None)
 @given(parts=st.lists(st.integers(0, 3), max_size=20))
 def test_dynamic_partition_then_stitch_round_trips(parts):
