@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 from collections.abc import Callable
 from typing import Any
@@ -388,20 +389,24 @@ def _apply_dense(op: str, opt: Optimizer, refs: list[Ref], args: tuple, attrs: A
     return opt.dense(values, x, attrs)
 
 
+# Up to this many indices a Python set answers "any repeats?" faster than a sort does.
+_SET_CHECK_MAX = 256
+
+
 def _rounds(indices: np.ndarray) -> list[Any]:
     """Positions of ``indices`` split into rounds without repeats, in order of occurrence:
     applying the rounds one after another equals TF's loop over the indices."""
     n = indices.shape[0]
-    order = np.argsort(indices, kind="stable")
+    order = indices.argsort(kind="stable")
     ranked = indices[order]
     starts = np.ones(n, dtype=bool)
-    starts[1:] = ranked[1:] != ranked[:-1]
+    np.not_equal(ranked[1:], ranked[:-1], out=starts[1:])
     if starts.all():
         return [slice(None)]
     first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - first
-    return [np.nonzero(rank == r)[0] for r in range(int(rank.max()) + 1)]
+    return [(rank == r).nonzero()[0] for r in range(int(rank.max()) + 1)]
 
 
 def _apply_sparse(op: str, opt: Optimizer, refs: list[Ref], targets: Arrays, args: tuple,
@@ -421,19 +426,28 @@ def _apply_sparse(op: str, opt: Optimizer, refs: list[Ref], targets: Arrays, arg
     if grad.shape != indices.shape + var.shape[1:]:
         raise InvalidArgumentError(f"{op}: gradient shape {list(grad.shape)} must be "
                                    f"[len(indices)] + {list(var.shape[1:])} for {refs[0].name}")
-    if indices.size == 0:
+    n = indices.shape[0]
+    if n == 0:
         return
-    bad = (indices < 0) | (indices >= var.shape[0])
-    if bad.any():
-        i = int(np.nonzero(bad)[0][0])
+    if n <= _SET_CHECK_MAX:
+        # Few indices (one batch of an embedding): plain Python is cheaper than reductions.
+        listed = indices.tolist()
+        in_range = min(listed) >= 0 and max(listed) < var.shape[0]
+        rounds = [slice(None)] if len(set(listed)) == n else None
+    else:
+        in_range = indices.min() >= 0 and indices.max() < var.shape[0]
+        rounds = None
+    if not in_range:
+        bad = (indices < 0) | (indices >= var.shape[0])
+        i = int(bad.nonzero()[0][0])
         raise InvalidArgumentError(f"{op}: Index {int(indices[i])} at offset {i} in indices is out "
                                    f"of range for {refs[0].name} with {var.shape[0]} rows")
-    inner = int(np.prod(var.shape[1:], dtype=np.int64))
+    inner = math.prod(var.shape[1:])
     update = opt.scalar if inner == 1 and opt.scalar else (opt.sparse or opt.dense)
-    for positions in _rounds(indices):
+    for positions in rounds or _rounds(indices):
         rows = indices[positions]
         x.grad = grad[positions]
-        new = update([t[rows] for t in targets], x, attrs)
+        new = update([t.take(rows, axis=0) for t in targets], x, attrs)
         for target, value in zip(targets, new):
             target[rows] = value
 

@@ -124,6 +124,29 @@ def test_duplicate_indices_apply_in_order():
     np.testing.assert_allclose(acc.value, a2, rtol=1e-6)
 
 
+@pytest.mark.parametrize("n", [5, training_ops._SET_CHECK_MAX + 1])
+def test_duplicate_indices_apply_in_order_short_and_long(n):
+    """Short index lists are checked in Python, long ones with a sort: both apply each
+    occurrence of a row in turn, exactly as a loop over the indices does."""
+    rng = np.random.default_rng(n)
+    indices = rng.integers(0, 4, n)
+    grad = rng.standard_normal((n, 3)).astype(np.float32)
+    var, acc = Ref("emb"), Ref("emb/Adagrad")
+    var.set(rng.standard_normal((4, 3)).astype(np.float32))
+    acc.set(np.full((4, 3), 0.1, np.float32))
+    v2, a2 = var.value.copy(), acc.value.copy()
+    lr = np.float32(0.5)
+    get_kernel("SparseApplyAdagrad").fn(var, acc, lr, grad, indices)
+    for i, g in zip(indices, grad):
+        a2[i] = a2[i] + g * g
+        v2[i] = v2[i] - g * lr * np.reciprocal(np.sqrt(a2[i]))
+    np.testing.assert_array_equal(acc.value, a2)
+    np.testing.assert_array_equal(var.value, v2)
+    indices[-1] = -1
+    with pytest.raises(InvalidArgumentError, match=rf"Index -1 at offset {n - 1}.*emb"):
+        get_kernel("SparseApplyAdagrad").fn(var, acc, lr, grad, indices)
+
+
 def test_errors_name_the_variable():
     var, acc = Ref("dense/kernel"), Ref("dense/kernel/Momentum")
     var.set(np.zeros((2, 2), np.float32))
