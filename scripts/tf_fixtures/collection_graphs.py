@@ -12,20 +12,13 @@ the While bodies, and gradients accumulate with TensorListPushBack/PopBack).
 """
 from __future__ import annotations
 
-import json
 import pathlib
-import shutil
 from typing import Any, Callable
 
 import numpy as np
+from exec_cases import make_case  # same recording: meta graph, TF's outputs per feed, manifest
 
 X3 = np.array([1.0, -2.0, 0.5], np.float32)
-
-
-def _tf() -> Any:
-    import tensorflow as tf
-    tf.compat.v1.disable_eager_execution()
-    return tf
 
 
 def _dynamic_writes(tf: Any) -> tuple:
@@ -112,44 +105,11 @@ CASES: dict[str, tuple[str, Callable[[Any], tuple]]] = {
 }
 
 
-def make_case(out_dir: pathlib.Path, name: str, flavour: str, builder: Callable[[Any], tuple]) -> None:
-    tf = _tf()
-    v1 = tf.compat.v1
-    if flavour == "v1":
-        v1.disable_control_flow_v2()
-    else:
-        v1.enable_control_flow_v2()
-    folder = out_dir / "collection_graphs" / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    graph = tf.Graph()
-    with graph.as_default():
-        description, fetches, feeds = builder(tf)
-        v1.train.export_meta_graph(str(folder / "model.meta"), graph=graph)
-        fetch_names = [t.name for t in fetches]
-        arrays = {}
-        for k, feed in enumerate(feeds):
-            with v1.Session(graph=graph) as sess:
-                values = sess.run(fetch_names, feed_dict=feed)
-            for tensor, value in feed.items():
-                arrays[f"feed/{k}/{tensor}"] = np.asarray(value)
-            for tensor, value in zip(fetch_names, values):
-                arrays[f"out/{k}/{tensor}"] = np.asarray(value)
-        op_types = {op.type for op in graph.get_operations()}
-        for fn in graph.as_graph_def().library.function:
-            op_types.update(node.op for node in fn.node_def)
-    np.savez(folder / "cases.npz", **arrays)
-    manifest = {"name": name, "description": description, "control_flow": flavour,
-                "feeds": sorted(feeds[0]), "fetches": fetch_names, "runs": len(feeds),
-                "op_types": sorted(op_types)}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    print(f"  {name}: {len(feeds)} runs, {len(op_types)} op types")
-
-
 def build(out_dir: pathlib.Path, only: set[str] | None = None) -> None:
     for name, (flavour, builder) in CASES.items():
         if only is None or name in only or "collection_graphs" in only:
-            make_case(out_dir, name, flavour, builder)
+            make_case(out_dir, name, flavour, builder, subdir="collection_graphs")
+            print(f"  {name}: made")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import shutil
 from typing import Any, Callable
 
 import numpy as np
+from common import canonical_meta
 
 
 def _tf() -> Any:
@@ -106,20 +107,24 @@ CASES: dict[str, tuple[str, Callable[[Any], tuple]]] = {
 }
 
 
-def make_case(out_dir: pathlib.Path, name: str, flavour: str, builder: Callable[[Any], tuple]) -> None:
+def make_case(out_dir: pathlib.Path, name: str, flavour: str, builder: Callable[[Any], tuple],
+              subdir: str = "exec") -> None:
+    """Build one graph in ``flavour`` ("v1"/"v2" control flow), run it with TF on each feed and
+    write ``<out_dir>/<subdir>/<name>/{model.meta, cases.npz, manifest.json}``."""
     tf = _tf()
     v1 = tf.compat.v1
     if flavour == "v1":
         v1.disable_control_flow_v2()
     else:
         v1.enable_control_flow_v2()
-    folder = out_dir / "exec" / name
+    folder = out_dir / subdir / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     graph = tf.Graph()
     with graph.as_default():
         description, fetches, feeds = builder(tf)
         v1.train.export_meta_graph(str(folder / "model.meta"), graph=graph)
+        canonical_meta(folder / "model.meta")   # byte-stable regeneration
         fetch_names = [t.name for t in fetches]
         arrays = {}
         for k, feed in enumerate(feeds):
