@@ -148,6 +148,11 @@ class RangeFile:
         except IsADirectoryError:
             raise NotFoundError(f"{url}: is a directory, expected a file") from None
 
+    @property
+    def is_local(self) -> bool:
+        """True when reads are ``preadv`` calls on a local file (cheap); False for requests."""
+        return self._fd is not None
+
     def read_into(self, offset: int, buffers: Sequence[Buffer]) -> int:
         """Fill ``buffers`` (in order) from the bytes at ``offset``; returns the bytes read.
 

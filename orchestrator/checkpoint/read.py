@@ -6,8 +6,10 @@
 Every tensor gets its final numpy array before any byte is read, and each range is
 read straight into the arrays of the tensors it covers (``os.preadv`` on local files;
 one ranged ``cat_file`` and one copy elsewhere). A tensor is crc-checked by the thread
-that delivers its last byte, so checksumming overlaps with other threads' reads.
-``crc32c`` and ``preadv`` both release the GIL, hence threads rather than processes.
+that delivers its last byte, so checksumming overlaps with other threads' reads; a
+tensor whose bytes all lie in one local range is checksummed 1 MiB at a time as it
+arrives, while still in the CPU cache. ``crc32c`` and ``preadv`` both release the GIL,
+hence threads rather than processes.
 
 Several readers in one process share a :class:`Destinations` so that a tensor split
 across their work lists lands in one array (and is verified once, when complete).
@@ -194,13 +196,16 @@ def _read_direct(rng: ReadRange, pieces: Sequence[Any], handle: storage.RangeFil
             segments.append((target[offset:offset + CRC_BATCH_BYTES], i if stream else None))
         pos = piece.offset_in_range + piece.length
     crcs: dict[int, int] = {i: 0 for i in {p for _, p in segments if p is not None}}
+    # Local files: one preadv per MiB. Elsewhere every call is a request (an HTTP GET on
+    # object stores), so the whole range goes in one and the checksums follow it.
+    batch_limit = CRC_BATCH_BYTES if handle.is_local else max(rng.length, 1)
     done = 0
     batch: list[tuple[np.ndarray, int | None]] = []
     batch_bytes = 0
     for k, segment in enumerate(segments):
         batch.append(segment)
         batch_bytes += segment[0].nbytes
-        if batch_bytes < CRC_BATCH_BYTES and k + 1 < len(segments):
+        if batch_bytes < batch_limit and k + 1 < len(segments):
             continue
         got = handle.read_into(rng.offset + done, [view for view, _ in batch])
         if got < batch_bytes:

@@ -140,3 +140,21 @@ def test_crc_mismatch_whole_or_split(bigger, tmp_path, max_range):
         read.read_items(items, readers=2, max_range_bytes=max_range)
     values = read.read_items(items, readers=2, max_range_bytes=max_range, verify=False)
     assert values[b"big/kernel"].reshape(-1).view(np.uint8)[entry.size - 3] == raw[entry.offset + entry.size - 3]
+
+
+def test_object_stores_get_one_request_per_range(fixtures_dir, monkeypatch):
+    """Local ranges are read a MiB at a time; remote ones must stay one request each."""
+    case_dir = fixtures_dir / "checkpoints" / "bigger"
+    fs = fsspec.filesystem("memory")
+    for path in case_dir.iterdir():
+        fs.pipe_file(f"/read-requests/{path.name}", path.read_bytes())
+    calls = []
+    real = storage.RangeFile._read_remote
+    monkeypatch.setattr(storage.RangeFile, "_read_remote",
+                        lambda self, offset, views: calls.append(offset) or real(self, offset, views))
+    index = bundle_io.read_index("memory://read-requests/model.ckpt")
+    items = plan.stored_items(index)
+    work = plan.plan_items(items, readers=1)
+    values = read.read_work_lists(work, items)
+    assert len(calls) == sum(len(w) for w in work) == 1          # 3 MiB + small tensors: one coalesced range
+    np.testing.assert_array_equal(values[b"big/kernel"], np.load(case_dir / "expected.npz")["big/kernel"])
