@@ -28,7 +28,7 @@ from orchestrator import storage
 from orchestrator.checkpoint import plan, table, tensor_codec
 from orchestrator.checkpoint.plan import ReadRange, StoredItem
 from orchestrator.dtypes import DType
-from orchestrator.errors import DataLossError, NotFoundError
+from orchestrator.errors import DataLossError, InvalidArgumentError, NotFoundError
 
 DEFAULT_THREADS = 4
 # Bytes read per preadv call and checksummed right after it, while still in the CPU cache.
@@ -286,6 +286,15 @@ def read_work_list(work: Sequence[ReadRange], threads: int = DEFAULT_THREADS, ve
     """Execute one reader's list; every tensor it touches must be whole in it."""
     items = {p.key: StoredItem(p.key, r.file, int(p.entry.offset), int(p.entry.size), p.entry)
              for r in work for p in r.tensors}
+    covered: dict[bytes, int] = {}
+    for rng in work:
+        for piece in rng.tensors:
+            covered[piece.key] = covered.get(piece.key, 0) + piece.length
+    split = [key for key, count in covered.items() if count != items[key].size]
+    if split:
+        raise InvalidArgumentError(f"read_work_list: tensor {table.describe_key(split[0])} (and {len(split) - 1} "
+                                   f"more) is only partly in this work list (the plan split it across readers); "
+                                   f"execute the lists together with read_work_lists")
     return read_work_lists([work], items.values(), threads, verify, **storage_options)
 
 

@@ -11,7 +11,7 @@ import pytest
 from orchestrator import storage
 from orchestrator.checkpoint import bundle_io, plan, read, table
 from orchestrator.dtypes import DType
-from orchestrator.errors import DataLossError, NotFoundError
+from orchestrator.errors import DataLossError, InvalidArgumentError, NotFoundError
 
 
 @pytest.fixture
@@ -158,3 +158,10 @@ def test_object_stores_get_one_request_per_range(fixtures_dir, monkeypatch):
     values = read.read_work_lists(work, items)
     assert len(calls) == sum(len(w) for w in work) == 1          # 3 MiB + small tensors: one coalesced range
     np.testing.assert_array_equal(values[b"big/kernel"], np.load(case_dir / "expected.npz")["big/kernel"])
+
+
+def test_one_list_holding_part_of_a_split_tensor_is_refused(bigger):
+    prefix, arrays = bigger
+    work = plan.plan_restore(bundle_io.read_index(prefix), readers=2, max_range_bytes=1 << 20)
+    with pytest.raises(InvalidArgumentError, match="'big/kernel'.*only partly in this work list"):
+        read.read_work_list(work[0])
