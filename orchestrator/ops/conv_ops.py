@@ -1,10 +1,11 @@
 """2-D convolutions (NHWC, as TF's CPU kernels): Conv2D and its two backprops as
 im2col + one BLAS matmul (the input gradient of a stride-1 convolution as the forward
 convolution of the padded output gradient with the flipped filter, which avoids col2im).
+The im2col/col2im index work is precomputed per geometry in conv_gather.py.
 
 ``window_geometry`` computes TF's output sizes and paddings (SAME / VALID / EXPLICIT,
-strides, dilations) and ``patches`` the strided window view; depthwise_ops.py and
-pool_ops.py share them.
+strides, dilations) and ``pad_input``/``window_slice`` pad and slice windows;
+depthwise_ops.py and pool_ops.py share them.
 TF's CPU kernels reject some configurations (NCHW, dilated backprops, grouped backprops,
 dilated depthwise); so do these, with TF's error class, so that a graph that would not
 run in TF does not silently run here.
@@ -16,7 +17,6 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
 from orchestrator.ops.nn_ops import data_format_str
@@ -117,16 +117,6 @@ def pad_input(x: np.ndarray, rows: Axis, cols: Axis, value: float = 0) -> np.nda
     return padded
 
 
-def patches(padded: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
-    """Read-only view [N, OH, OW, KH, KW, C] of every window of an already padded NHWC input."""
-    n, _, _, c = padded.shape
-    s = padded.strides
-    return as_strided(padded, shape=(n, rows.out, cols.out, rows.kernel, cols.kernel, c),
-                      strides=(s[0], s[1] * rows.stride, s[2] * cols.stride,
-                               s[1] * rows.dilation, s[2] * cols.dilation, s[3]),
-                      writeable=False)
-
-
 def window_slice(rows: Axis, cols: Axis, i: int, j: int) -> tuple[slice, slice, slice, slice]:
     """Index of the padded-input elements that kernel offset (i, j) reads, one per output."""
     r0, c0 = i * rows.dilation, j * cols.dilation
@@ -164,14 +154,14 @@ def check_nhwc(op: str, data_format: bytes | str, error: type = InvalidArgumentE
         raise error(f"{op}: only the NHWC data format is supported on CPU (as in TF), found {fmt!r}")
 
 
-def _check_rank4(op: str, name: str, value: np.ndarray) -> None:
-    if value.ndim != 4:
-        raise InvalidArgumentError(f"{op}: {name} must be 4-dimensional, found shape {list(value.shape)}")
+def _check_rank4(op: str, name: str, shape: tuple[int, ...]) -> None:
+    if len(shape) != 4:
+        raise InvalidArgumentError(f"{op}: {name} must be 4-dimensional, found shape {list(shape)}")
 
 
 def _sizes(op: str, name: str, sizes: np.ndarray, fill: tuple[int, int] | None = None) -> tuple[int, ...]:
     """A 4-element shape input (``input_sizes``/``filter_sizes``); 2 elements = spatial only."""
-    values = [int(v) for v in np.asarray(sizes).reshape(-1)]
+    values = [int(v) for v in np.asarray(sizes).reshape(-1).tolist()]
     if len(values) == 2 and fill is not None:
         values = [fill[0], values[0], values[1], fill[1]]
     if len(values) != 4 or min(values) < 0:
@@ -179,9 +169,9 @@ def _sizes(op: str, name: str, sizes: np.ndarray, fill: tuple[int, int] | None =
     return tuple(values)
 
 
-def _check_out_backprop(op: str, dy: np.ndarray, expected: tuple[int, ...]) -> None:
-    if dy.shape != expected:
-        raise InvalidArgumentError(f"{op}: out_backprop shape {list(dy.shape)} does not match the "
+def _check_out_backprop(op: str, dy_shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
+    if dy_shape != expected:
+        raise InvalidArgumentError(f"{op}: out_backprop shape {list(dy_shape)} does not match the "
                                    f"computed output shape {list(expected)}")
 
 
@@ -192,60 +182,74 @@ def _no_dilation(op: str, dilations: Sequence[int]) -> None:
 
 
 # ---------------------------------------------------------------------------- Conv2D
+# Every check below depends on shapes and attrs only, so each kernel validates once per
+# geometry (cached plans) and then only gathers and multiplies.
 
 def _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings):
     return window_geometry(op, (x_shape[1], x_shape[2]), (f_shape[0], f_shape[1]), strides,
                            padding, dilations, explicit_paddings)
 
 
-@kernel("Conv2D")
-def conv2d(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int], padding: bytes,
-           explicit_paddings: Sequence[int] = (), data_format: bytes = b"NHWC",
-           dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
+@functools.lru_cache(maxsize=512)
+def _forward_plan(x_shape: tuple[int, ...], f_shape: tuple[int, ...], strides: tuple[int, ...],
+                  padding: bytes | str, explicit_paddings: tuple[int, ...], data_format: bytes | str,
+                  dilations: tuple[int, ...]) -> tuple[Axis, Axis, int]:
+    """(rows, cols, groups) of a Conv2D, after TF's checks in TF's order."""
     op = "Conv2D"
-    _check_rank4(op, "input", input)
-    _check_rank4(op, "filter", filter)
-    kh, kw, in_per_group, out_depth = filter.shape
+    _check_rank4(op, "input", x_shape)
+    _check_rank4(op, "filter", f_shape)
+    _, _, in_per_group, out_depth = f_shape
     # TF reads the depth where data_format says, checks it, and only then rejects NCHW.
-    depth = input.shape[1 if data_format_str(data_format) == "NCHW" else 3]
+    depth = x_shape[1 if data_format_str(data_format) == "NCHW" else 3]
     if in_per_group == 0 or depth % in_per_group or out_depth % (depth // in_per_group or 1):
         raise InvalidArgumentError(
             f"{op}: input depth {depth} must be a multiple of the filter's input depth "
             f"{in_per_group}, and the output depth {out_depth} a multiple of the group count")
     check_nhwc(op, data_format, UnimplementedError)
-    rows, cols = _conv_geometry(op, input.shape, filter.shape, strides, padding, dilations,
-                                explicit_paddings)
-    n = input.shape[0]
-    groups = depth // in_per_group
+    rows, cols = _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings)
+    return rows, cols, depth // in_per_group
+
+
+@kernel("Conv2D")
+def conv2d(input: np.ndarray, filter: np.ndarray, *, strides: Sequence[int], padding: bytes,
+           explicit_paddings: Sequence[int] = (), data_format: bytes = b"NHWC",
+           dilations: Sequence[int] = (1, 1, 1, 1)) -> np.ndarray:
+    rows, cols, groups = _forward_plan(input.shape, filter.shape, tuple(strides), padding,
+                                       tuple(explicit_paddings), data_format, tuple(dilations))
+    kh, kw, in_per_group, out_depth = filter.shape
+    n, depth = input.shape[0], input.shape[3]
     if input.size == 0 or filter.size == 0:
         return np.zeros((n, rows.out, cols.out, out_depth), input.dtype)
     if rows.kernel == cols.kernel == 1 and rows.stride == cols.stride == 1 and groups == 1 \
             and not (rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after):
         return matmul(input.reshape(-1, depth), filter.reshape(depth, out_depth)).reshape(
             n, rows.out, cols.out, out_depth)
-    windows = patches(pad_input(input, rows, cols), rows, cols)
-    m = n * rows.out * cols.out
+    columns = gather_columns(input, *im2col_index(rows, cols), kh * kw)   # [M, KH*KW*C]
     if groups == 1:
-        out = matmul(windows.reshape(m, kh * kw * depth), filter.reshape(-1, out_depth))
+        out = matmul(columns, filter.reshape(-1, out_depth))
     else:   # one matmul per group, batched: [G, M, KH*KW*Cg] @ [G, KH*KW*Cg, O/G]
-        cols_g = windows.reshape(m, kh * kw, groups, in_per_group).transpose(2, 0, 1, 3)
+        m = columns.shape[0]
+        cols_g = columns.reshape(m, kh * kw, groups, in_per_group).transpose(2, 0, 1, 3)
         w_g = filter.reshape(kh * kw, in_per_group, groups, out_depth // groups).transpose(2, 0, 1, 3)
         out = matmul(cols_g.reshape(groups, m, -1), w_g.reshape(groups, -1, out_depth // groups))
         out = out.transpose(1, 0, 2)
     return out.reshape(n, rows.out, cols.out, out_depth)
 
 
-def _backprop_geometry(op, x_shape, f_shape, dy, strides, padding, dilations, explicit_paddings,
-                       data_format):
+@functools.lru_cache(maxsize=512)
+def _backprop_plan(op: str, x_shape: tuple[int, ...], f_shape: tuple[int, ...], dy_shape: tuple[int, ...],
+                   strides: tuple[int, ...], padding: bytes | str, explicit_paddings: tuple[int, ...],
+                   data_format: bytes | str, dilations: tuple[int, ...]) -> tuple[Axis, Axis]:
+    """(rows, cols) of a convolution gradient, after TF's checks in TF's order."""
     check_nhwc(op, data_format)
     _no_dilation(op, dilations)
-    _check_rank4(op, "out_backprop", dy)
+    _check_rank4(op, "out_backprop", dy_shape)
     if x_shape[3] != f_shape[2]:
         raise InvalidArgumentError(
             f"{op}: input depth {x_shape[3]} must equal the filter's input depth {f_shape[2]} "
             f"(gradients of grouped convolutions are not supported on CPU, as in TF)")
     rows, cols = _conv_geometry(op, x_shape, f_shape, strides, padding, dilations, explicit_paddings)
-    _check_out_backprop(op, dy, (x_shape[0], rows.out, cols.out, f_shape[3]))
+    _check_out_backprop(op, dy_shape, (x_shape[0], rows.out, cols.out, f_shape[3]))
     return rows, cols
 
 
@@ -254,23 +258,21 @@ def conv2d_backprop_input(input_sizes: np.ndarray, filter: np.ndarray, out_backp
                           strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
                           data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
                           ) -> np.ndarray:
-    return _backprop_input("Conv2DBackpropInput", input_sizes, filter, out_backprop, strides, padding,
-                           explicit_paddings, data_format, dilations)
-
-
-def _backprop_input(op, input_sizes, filter, out_backprop, strides, padding, explicit_paddings,
-                    data_format, dilations) -> np.ndarray:
-    _check_rank4(op, "filter", filter)
+    op = "Conv2DBackpropInput"
+    _check_rank4(op, "filter", filter.shape)
     x_shape = _sizes(op, "input_sizes", input_sizes,
                      (out_backprop.shape[0] if out_backprop.ndim else 0, filter.shape[2]))
-    rows, cols = _backprop_geometry(op, x_shape, filter.shape, out_backprop, strides, padding,
-                                    dilations, explicit_paddings, data_format)
+    rows, cols = _backprop_plan(op, x_shape, filter.shape, out_backprop.shape, tuple(strides), padding,
+                                tuple(explicit_paddings), data_format, tuple(dilations))
     kh, kw, depth, out_depth = filter.shape
     if out_backprop.size == 0 or filter.size == 0:
         return np.zeros(x_shape, out_backprop.dtype)
     if rows.stride == cols.stride == 1:
         return _input_grad_stride1(out_backprop, filter, x_shape, rows, cols)
     columns = matmul(out_backprop.reshape(-1, out_depth), filter.reshape(-1, out_depth).T)
+    targets = col2im_targets(rows, cols, x_shape[0])
+    if targets is not None:
+        return col2im_disjoint(columns, targets, x_shape, rows, cols)
     return col2im(columns.reshape(x_shape[0], rows.out, cols.out, kh, kw, depth), x_shape, rows, cols)
 
 
@@ -278,16 +280,10 @@ def _input_grad_stride1(dy: np.ndarray, filter: np.ndarray, x_shape: tuple[int, 
                         rows: Axis, cols: Axis) -> np.ndarray:
     """dx of a stride-1, undilated convolution: padded dx[r] = sum_i dy[r - i] @ w[i].T, i.e.
     a VALID correlation of dy (padded by K-1) with the flipped, in/out-swapped filter. Only
-    the rows/cols of padded dx that are real input are computed."""
+    the rows/cols of padded dx that are real input are computed (one gather per geometry)."""
     kh, kw, depth, out_depth = filter.shape
-    n, h, w, _ = x_shape
-    full = pad_input(dy, Axis(0, kh, 1, 1, 0, kh - 1, kh - 1), Axis(0, kw, 1, 1, 0, kw - 1, kw - 1))
-    window = full[:, rows.pad_before:rows.pad_before + h + kh - 1,
-                  cols.pad_before:cols.pad_before + w + kw - 1, :]
-    row_axis = Axis(h + kh - 1, kh, 1, 1, h, 0, 0)
-    col_axis = Axis(w + kw - 1, kw, 1, 1, w, 0, 0)
     flipped = filter[::-1, ::-1].transpose(0, 1, 3, 2).reshape(kh * kw * out_depth, depth)
-    dx = matmul(patches(window, row_axis, col_axis).reshape(n * h * w, -1), flipped)
+    dx = matmul(gather_columns(dy, *flipped_index(rows, cols), kh * kw), flipped)
     return dx.reshape(x_shape)
 
 
@@ -296,18 +292,16 @@ def conv2d_backprop_filter(input: np.ndarray, filter_sizes: np.ndarray, out_back
                            strides: Sequence[int], padding: bytes, explicit_paddings: Sequence[int] = (),
                            data_format: bytes = b"NHWC", dilations: Sequence[int] = (1, 1, 1, 1)
                            ) -> np.ndarray:
-    return _backprop_filter("Conv2DBackpropFilter", input, filter_sizes, out_backprop, strides,
-                            padding, explicit_paddings, data_format, dilations)
-
-
-def _backprop_filter(op, input, filter_sizes, out_backprop, strides, padding, explicit_paddings,
-                     data_format, dilations) -> np.ndarray:
-    _check_rank4(op, "input", input)
+    op = "Conv2DBackpropFilter"
+    _check_rank4(op, "input", input.shape)
     f_shape = _sizes(op, "filter_sizes", filter_sizes)
-    rows, cols = _backprop_geometry(op, input.shape, f_shape, out_backprop, strides, padding,
-                                    dilations, explicit_paddings, data_format)
-    windows = patches(pad_input(input, rows, cols), rows, cols)
-    k = f_shape[0] * f_shape[1] * f_shape[2]
-    grad = matmul(windows.reshape(-1, k).T, out_backprop.reshape(-1, f_shape[3]))
+    rows, cols = _backprop_plan(op, input.shape, f_shape, out_backprop.shape, tuple(strides), padding,
+                                tuple(explicit_paddings), data_format, tuple(dilations))
+    columns = gather_columns(input, *im2col_index(rows, cols), f_shape[0] * f_shape[1])
+    grad = matmul(columns.T, out_backprop.reshape(-1, f_shape[3]))
     return grad.reshape(f_shape)
 
+
+# Imported last: conv_gather takes Axis from this module.
+from orchestrator.ops.conv_gather import (col2im_disjoint, col2im_targets, flipped_index,  # noqa: E402
+                                          gather_columns, im2col_index)
