@@ -129,9 +129,9 @@ def dynamic_partition(data: np.ndarray, partitions: np.ndarray, *,
         raise InvalidArgumentError(f"DynamicPartition: partitions{index_str(partitions.shape, bad)} = "
                                    f"{int(flat[bad])} is not in [0, {num_partitions})")
     rows = data.reshape((flat.size,) + data.shape[partitions.ndim:])
-    order = np.argsort(flat, kind="stable")
-    counts = np.bincount(flat, minlength=num_partitions)
-    return tuple(np.split(rows[order], np.cumsum(counts)[:-1].tolist()))
+    grouped = rows.take(flat.argsort(kind="stable"), axis=0)
+    ends = np.bincount(flat, minlength=num_partitions).cumsum().tolist()
+    return tuple(grouped[start:end] for start, end in zip([0] + ends[:-1], ends))
 
 
 def _stitch(op: str, inputs: tuple, n: int | None) -> np.ndarray:
@@ -151,15 +151,25 @@ def _stitch(op: str, inputs: tuple, n: int | None) -> np.ndarray:
             raise InvalidArgumentError(
                 f"{op}: Need data[0].shape[{indices[0].ndim}:] = {shape_str(slice_shape)}, got "
                 f"data[{i}].shape[{ix.ndim}:] = {shape_str(d.shape[ix.ndim:])}")
-    flat_idx = np.concatenate([ix.reshape(-1) for ix in indices]).astype(np.int64, copy=False)
-    size = int(flat_idx.max()) + 1 if flat_idx.size else 0
-    for ix in indices:
-        flat = ix.reshape(-1)
-        if flat.size and flat.min() < 0:
-            raise InvalidArgumentError(f"{op}: indices[{first_bad(flat < 0)}] is out of range")
+    flat_idx = np.concatenate([ix.reshape(-1) for ix in indices])
     values = np.concatenate([d.reshape((-1,) + slice_shape) for d in data])
+    if flat_idx.size <= _UNIQUE_DICT_MAX:
+        # Few indices (an embedding lookup's ids): plain Python beats numpy reductions.
+        listed = flat_idx.tolist()
+        lowest, size = (min(listed), max(listed) + 1) if listed else (0, 0)
+        repeats = len(set(listed)) != len(listed)
+    else:
+        lowest, size = int(flat_idx.min()), int(flat_idx.max()) + 1
+        repeats = None
+    if lowest < 0:
+        for ix in indices:
+            flat = ix.reshape(-1)
+            if flat.size and flat.min() < 0:
+                raise InvalidArgumentError(f"{op}: indices[{first_bad(flat < 0)}] is out of range")
     out = zeros((size,) + slice_shape, data[0].dtype)
-    if flat_idx.size and np.bincount(flat_idx, minlength=size).max() > 1:
+    if repeats is None:
+        repeats = bool(flat_idx.size) and np.bincount(flat_idx, minlength=size).max() > 1
+    if repeats:
         # Last occurrence of each index: the first one in the reversed list.
         _, first_rev = np.unique(flat_idx[::-1], return_index=True)
         last = flat_idx.size - 1 - first_rev

@@ -221,6 +221,23 @@ def test_dynamic_stitch_last_write_wins_over_many_duplicates():
     np.testing.assert_array_equal(out, [5, 4, 3])
 
 
+@pytest.mark.parametrize("n", [12, 3 * partition_ops._UNIQUE_DICT_MAX])
+def test_dynamic_stitch_matches_a_loop_short_and_long(n):
+    """Few indices are checked in Python, many with numpy: both equal TF's loop (gaps zero,
+    the last write to an index wins), and a negative index is named in either."""
+    rng = np.random.default_rng(n)
+    idx = [rng.integers(0, n // 2, size) for size in (n // 3, n - n // 3)]
+    data = [rng.standard_normal((i.size, 2)).astype(np.float32) for i in idx]
+    expected = np.zeros((max(int(i.max()) for i in idx) + 1, 2), np.float32)
+    for i, d in zip(idx, data):
+        for row, value in zip(i, d):
+            expected[row] = value
+    np.testing.assert_array_equal(get_kernel("ParallelDynamicStitch").fn(*idx, *data), expected)
+    idx[1][3] = -2
+    with pytest.raises(InvalidArgumentError, match=r"indices\[3\] is out of range"):
+        get_kernel("DynamicStitch").fn(*idx, *data, N=2)
+
+
 def test_gather_batch_dims_matches_a_loop():
     rng = np.random.default_rng(3)
     params = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
