@@ -22,6 +22,9 @@ that for float32/float64 arrays; no fused multiply-add), in Eigen's order:
   rational function, plus e * ln2; log1p is Kahan's x * log(1 + x) / ((1 + x) - 1) on it.
   The tails call the C library's logf/log1pf.
 
+float32 tanh/exp/sigmoid run in eigen_math_f32.py: the same steps, driven with fewer numpy
+calls (RNN cells apply them to tiny tensors, where call count is the cost).
+
 TF's CPU threads also flush denormal results to zero, so exp/sigmoid results below the
 smallest normal number are 0. The constants are facts of TF's arithmetic (needed to
 reproduce it), written down here.
@@ -34,6 +37,8 @@ import functools
 import math
 
 import numpy as np
+
+from orchestrator.ops.eigen_math_f32 import exp_f32, sigmoid_f32, tanh_f32
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -82,9 +87,6 @@ def _libm_f32(name: str, fallback, values: np.ndarray) -> np.ndarray:
     return np.array([fn(v) for v in values.tolist()], np.float32)
 
 
-_TANH_F32_CLAMP = 7.90738964080810547
-_TANH_F32_NUM = (1.394553628e-8, 2.102733560e-5, 3.520756727e-3, 1.340216100e-1)
-_TANH_F32_DEN = (8.015776984e-7, 3.326951409e-4, 2.597254514e-2, 4.673548340e-1, 1.0)
 _TANH_F64_CLAMP = 17.714196154005176
 _TANH_F64_NUM = (2.6158007860482230e-23, 7.6534862268749319e-19, 3.1309488231386680e-15,
                  4.2303918148209176e-12, 2.4618379131293676e-09, 6.8644367682497074e-07,
@@ -119,41 +121,12 @@ def _rational_tanh(x: np.ndarray, clamp: float, num: tuple, den: tuple) -> np.nd
 
 def tanh(x: np.ndarray) -> np.ndarray:
     if x.dtype == _F32:
-        return _rational_tanh(x, _TANH_F32_CLAMP, _TANH_F32_NUM, _TANH_F32_DEN)
+        return tanh_f32(x)
     if x.dtype == _F64:
         return _packets_and_tail(
             x, 4, lambda v: _rational_tanh(v, _TANH_F64_CLAMP, _TANH_F64_NUM, _TANH_F64_DEN),
             lambda v: _libm(math.tanh, v))
     return np.tanh(x)
-
-
-def _sigmoid_packets_f32(x_in: np.ndarray) -> np.ndarray:
-    f = np.float32
-    x = np.minimum(x_in, f(16.6355324))          # NaN stays NaN
-    x *= f(0.5)
-    m = x * f(1.44269504088896341)
-    m += f(0.5)
-    np.floor(m, out=m)
-    r = m * f(-0.693359375)
-    r += x
-    r += m * f(2.12194440e-4)
-    r2 = r * r
-    p_even = r2 * f(4.1898667812347412109375e-2)
-    p_even += f(0.49999141693115234375)
-    p = r2 * f(8.33471305668354034423828125e-3)
-    p += f(0.16666877269744873046875)
-    p *= r
-    p += p_even
-    p *= r2
-    r += f(1.0)
-    p += r
-    e = _times_power_of_two(p, m)
-    e *= e
-    _flush_denormals(e, _F32_TINY)
-    denominator = e + f(1.0)
-    e /= denominator
-    e[x_in < f(-104.0)] = 0                       # Eigen's cut-off (-inf gives NaN above)
-    return e
 
 
 _EXPONENT = {  # dtype: (mantissa bits, bias, largest finite biased exponent, int, uint)
@@ -183,12 +156,6 @@ def _flush_denormals(a: np.ndarray, tiny: float) -> None:
     a[np.abs(a) < tiny] = 0
 
 
-def _sigmoid_scalar_f32(x: np.ndarray) -> np.ndarray:
-    f = np.float32
-    e = _exp_scalar_f32(np.minimum(x, f(16.6355324)))
-    return e / (f(1.0) + e)
-
-
 # The ~20 float steps per element run in chunks that keep their temporaries in cache.
 _CHUNK = 16384
 
@@ -210,7 +177,7 @@ def _packets_and_tail(x: np.ndarray, packet: int, packet_fn, scalar_fn) -> np.nd
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     if x.dtype == _F32:
-        return _packets_and_tail(x, 8, _sigmoid_packets_f32, _sigmoid_scalar_f32)
+        return sigmoid_f32(x)
     if x.dtype == _F64:
         e = exp(x)
     elif x.dtype.kind in "fV" and x.dtype.itemsize == 2:
@@ -220,35 +187,6 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
         e = np.exp(x)
     one = x.dtype.type(1)
     return np.where(np.isinf(e), one, e / (one + e))
-
-
-def _exp_packets_f32(x_in: np.ndarray) -> np.ndarray:
-    f = np.float32
-    x = np.minimum(x_in, f(88.723))               # NaN stays NaN
-    m = x * f(1.44269504088896341)
-    m += f(0.5)
-    np.floor(m, out=m)
-    r = m * f(-0.693359375)
-    r += x
-    r += m * f(2.12194440e-4)
-    r2 = r * r
-    p_even = r2 * f(1.37449637986719608306884765625e-3)
-    p_even += f(4.166965186595916748046875e-2)
-    p_even *= r2
-    p_even += f(0.49999988079071044921875)
-    y = r2 * f(8.36894474923610687255859375e-3)
-    y += f(0.16666518151760101318359375)
-    y *= r
-    y += p_even
-    y *= r2
-    r += f(1.0)
-    y += r
-    with np.errstate(over="ignore"):
-        out = _times_power_of_two(y, m)
-    np.fmax(out, x_in, out=out)                   # +inf in, +inf out
-    _flush_denormals(out, _F32_TINY)
-    out[x_in < f(-104.0)] = 0                     # -inf in (NaN above), 0 out
-    return out
 
 
 def _exp_packets_f64(x_in: np.ndarray) -> np.ndarray:
@@ -282,13 +220,6 @@ def _exp_packets_f64(x_in: np.ndarray) -> np.ndarray:
     return out
 
 
-def _exp_scalar_f32(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        e = _libm(math.exp, x.astype(np.float64)).astype(np.float32)    # expf, correctly rounded
-    _flush_denormals(e, _F32_TINY)
-    return e
-
-
 def _exp_scalar_f64(x: np.ndarray) -> np.ndarray:
     e = _libm(math.exp, x)
     _flush_denormals(e, _F64_TINY)
@@ -297,7 +228,7 @@ def _exp_scalar_f64(x: np.ndarray) -> np.ndarray:
 
 def exp(x: np.ndarray) -> np.ndarray:
     if x.dtype == _F32:
-        return _packets_and_tail(x, 8, _exp_packets_f32, _exp_scalar_f32)
+        return exp_f32(x)
     if x.dtype == _F64:
         return _packets_and_tail(x, 4, _exp_packets_f64, _exp_scalar_f64)
     return np.exp(x)

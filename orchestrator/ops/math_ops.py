@@ -205,8 +205,9 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
 
 
 # Exp/Tanh/Sigmoid (float32/64) and Log/Log1p (float32) follow Eigen's algorithms step by
-# step (eigen_math.py) and give TF's bits, at ~10x numpy's cost. ORCH_FAST_MATH=1 trades
-# that for numpy's versions (within 2-4 ulps of TF).
+# step (eigen_math.py) and give TF's bits, at ~1.5-3x numpy's cost for float32 exp/tanh/
+# sigmoid (~10x for log). ORCH_FAST_MATH=1 trades that for numpy's versions (within 2-4 ulps
+# of TF).
 FAST_MATH = os.environ.get("ORCH_FAST_MATH") == "1"
 
 

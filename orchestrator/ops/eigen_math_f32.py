@@ -1,0 +1,215 @@
+"""float32 tanh, sigmoid and exp with TF's bits (Eigen's AVX packet formulas, see
+eigen_math.py for what each computes), at close to numpy's own cost.
+
+The steps and their rounding are those of eigen_math's description; what differs is only
+how numpy is driven, because RNN cells call these on tiny tensors (a 4x5 gate) where the
+cost is the number of numpy calls, not the arithmetic:
+
+* every constant is a 0-d float32 array (a ufunc resolves those faster than scalars);
+* the intermediate arrays are reused through ``out=`` instead of allocated per step;
+* 2^m is built from its exponent bits with one add and one shift: for an integral float
+  m, m + (2^23 + 127) is exact and its low mantissa bits hold m + 127, which the shift by
+  23 moves into the exponent field (the 2^23 exponent bits fall off the top);
+* exp's y * 2^m is done as (y * 2^(m//2)) * 2^(m - m//2): the first product is exact, so the
+  result is the same single rounding, and neither factor leaves the normal range (no
+  clip, no overflow special case);
+* inputs are clamped below where every result is 0 anyway (-104), so the cut-off and the
+  flush of denormal results become one comparison on the (non-negative) result;
+* the packet formula runs over the whole array and the last n % 8 elements are then
+  overwritten with the scalar formula (no gather of the packet part).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_F32 = np.float32
+
+
+def _c(value: float) -> np.ndarray:
+    return np.array(value, _F32)
+
+
+_ONE = _c(1.0)
+_HALF = _c(0.5)
+_TINY = _c(np.finfo(np.float32).tiny)      # TF flushes results below it to 0
+_LOW = _c(-104.0)                            # exp/sigmoid give 0 below it
+_LOG2E = _c(1.44269504088896341)
+_LN2_HI = _c(-0.693359375)                   # ln 2 subtracted in two parts
+_LN2_LO = _c(2.12194440e-4)
+_POW2_MAGIC = _c(8388608.0 + 127.0)          # 2^23 + the exponent bias
+_MANTISSA_BITS = np.array(23, np.uint32)
+_PACKET = 8
+# The ~25 float steps per element run in chunks that keep their temporaries in cache.
+_CHUNK = 16384
+
+_TANH_CLAMP = _c(7.90738964080810547)
+_TANH_NUM = tuple(_c(v) for v in (1.394553628e-8, 2.102733560e-5, 3.520756727e-3, 1.340216100e-1))
+_TANH_DEN = tuple(_c(v) for v in (8.015776984e-7, 3.326951409e-4, 2.597254514e-2, 4.673548340e-1, 1.0))
+_NEG_TANH_CLAMP = -_TANH_CLAMP
+
+_SIGMOID_HIGH = _c(16.6355324)
+_SIGMOID_P = tuple(_c(v) for v in (4.1898667812347412109375e-2, 0.49999141693115234375,
+                                   8.33471305668354034423828125e-3, 0.16666877269744873046875))
+_EXP_HIGH = _c(88.723)
+_EXP_P = tuple(_c(v) for v in (1.37449637986719608306884765625e-3, 4.166965186595916748046875e-2,
+                               0.49999988079071044921875, 8.36894474923610687255859375e-3,
+                               0.16666518151760101318359375))
+
+
+def _power_of_two_in_place(m: np.ndarray) -> np.ndarray:
+    """Turn integral float32 m (normal range for 2^m: -126 <= m <= 127, or NaN) into 2^m.
+    A NaN m gives 0, but m is NaN only where the value it scales is NaN too."""
+    m += _POW2_MAGIC
+    bits = m.view(np.uint32)
+    np.left_shift(bits, _MANTISSA_BITS, out=bits)
+    return m
+
+
+def _horner_into(acc: np.ndarray, x2: np.ndarray, coeffs: tuple) -> np.ndarray:
+    """((c0*x2 + c1)*x2 + c2)... into ``acc`` (Eigen's ppolevl: multiply, then add)."""
+    np.multiply(x2, coeffs[0], out=acc)
+    acc += coeffs[1]
+    for c in coeffs[2:]:
+        acc *= x2
+        acc += c
+    return acc
+
+
+def _tanh_packets(x_in: np.ndarray) -> np.ndarray:
+    x = np.minimum(x_in, _TANH_CLAMP)            # NaN stays NaN, as through Eigen's min/max
+    np.maximum(x, _NEG_TANH_CLAMP, out=x)
+    x2 = x * x
+    x3 = x2 * x
+    p = _horner_into(np.empty_like(x), x2, _TANH_NUM)
+    p *= x3
+    p += x
+    p /= _horner_into(x3, x2, _TANH_DEN)
+    return p
+
+
+def _exp_reduce(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x = m ln2 + r: (m, r) with m = floor(x log2(e) + 1/2); x is overwritten."""
+    m = x * _LOG2E
+    m += _HALF
+    np.floor(m, out=m)
+    r = m * _LN2_HI
+    r += x
+    np.multiply(m, _LN2_LO, out=x)
+    r += x
+    return m, r
+
+
+def _sigmoid_packets(x_in: np.ndarray) -> np.ndarray:
+    """e = exp(x/2)^2 (degree-5 polynomial after range reduction), then e / (1 + e)."""
+    x = np.minimum(x_in, _SIGMOID_HIGH)          # NaN stays NaN
+    np.maximum(x, _LOW, out=x)
+    x *= _HALF
+    m, r = _exp_reduce(x)
+    r2 = r * r
+    p_even = r2 * _SIGMOID_P[0]
+    p_even += _SIGMOID_P[1]
+    p = np.multiply(r2, _SIGMOID_P[2], out=x)
+    p += _SIGMOID_P[3]
+    p *= r
+    p += p_even
+    p *= r2
+    r += _ONE
+    p += r
+    p *= _power_of_two_in_place(m)                # m in [-75, 12]: 2^m is normal
+    p *= p
+    np.add(p, _ONE, out=r2)
+    p /= r2
+    p[p < _TINY] = 0                              # also every x < -104 (NaN compares false)
+    return p
+
+
+def _exp_packets(x_in: np.ndarray) -> np.ndarray:
+    x = np.minimum(x_in, _EXP_HIGH)               # NaN stays NaN
+    np.maximum(x, _LOW, out=x)
+    m, r = _exp_reduce(x)
+    r2 = r * r
+    p_even = r2 * _EXP_P[0]
+    p_even += _EXP_P[1]
+    p_even *= r2
+    p_even += _EXP_P[2]
+    y = np.multiply(r2, _EXP_P[3], out=x)
+    y += _EXP_P[4]
+    y *= r
+    y += p_even
+    y *= r2
+    r += _ONE
+    y += r
+    # m in [-150, 128]: both halves of it are normal exponents; the first product is exact.
+    half = np.multiply(m, _HALF, out=r2)
+    np.floor(half, out=half)
+    m -= half
+    y *= _power_of_two_in_place(half)
+    with np.errstate(over="ignore"):
+        y *= _power_of_two_in_place(m)
+    np.fmax(y, x_in, out=y)                       # +inf in, +inf out
+    y[y < _TINY] = 0                              # denormals flushed; x < -104 gives 0
+    return y
+
+
+# Doubles from here up round to float32 infinity (FLT_MAX + half an ulp).
+_ROUNDS_TO_F32_INF = 2.0 ** 128 - 2.0 ** 103
+
+
+def _exp_double(v: float) -> float:
+    # 709 keeps math.exp from raising; infinity given here spares numpy's cast warning.
+    e = math.exp(min(v, 709.0))
+    return math.inf if e >= _ROUNDS_TO_F32_INF else e
+
+
+def _exp_scalar(x: np.ndarray) -> np.ndarray:
+    """Eigen's scalar path: the C library's expf (the correctly rounded double exp rounded
+    to float)."""
+    return _flushed(np.array([_exp_double(v) for v in x.tolist()], _F32))
+
+
+def _flushed(e: np.ndarray) -> np.ndarray:
+    if e.min(initial=np.inf) < _TINY:            # NaN never compares below
+        e[e < _TINY] = 0
+    return e
+
+
+_SIGMOID_HIGH_DOUBLE = float(_SIGMOID_HIGH)
+
+
+def _sigmoid_scalar(x: np.ndarray) -> np.ndarray:
+    """exp(min(x, 16.6355324)) as above (it cannot overflow), then e / (1 + e) in float32."""
+    e = _flushed(np.array([math.exp(min(v, _SIGMOID_HIGH_DOUBLE)) for v in x.tolist()], _F32))
+    denominator = e + _ONE
+    e /= denominator
+    return e
+
+
+def _run(x: np.ndarray, packet_fn, scalar_fn) -> np.ndarray:
+    """``packet_fn`` over x in C order, then ``scalar_fn`` over the last n % 8 elements
+    (None: the same formula everywhere)."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    n = flat.size
+    if n <= _CHUNK:
+        out = packet_fn(flat)
+    else:
+        out = np.empty(n, _F32)
+        for start in range(0, n, _CHUNK):
+            out[start:start + _CHUNK] = packet_fn(flat[start:start + _CHUNK])
+    tail = n % _PACKET
+    if tail and scalar_fn is not None:
+        out[n - tail:] = scalar_fn(flat[n - tail:])
+    return out.reshape(x.shape)
+
+
+def tanh_f32(x: np.ndarray) -> np.ndarray:
+    return _run(x, _tanh_packets, None)
+
+
+def sigmoid_f32(x: np.ndarray) -> np.ndarray:
+    return _run(x, _sigmoid_packets, _sigmoid_scalar)
+
+
+def exp_f32(x: np.ndarray) -> np.ndarray:
+    return _run(x, _exp_packets, _exp_scalar)
