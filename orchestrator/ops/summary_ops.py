@@ -12,10 +12,12 @@ runs of empty buckets collapsed into one (the bucket ending where the run ends).
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from typing import Any
 
 import numpy as np
+from google.protobuf import unknown_fields
 
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.registry import kernel
@@ -23,6 +25,7 @@ from orchestrator.ops.registry import kernel
 _DBL_MAX = sys.float_info.max
 
 
+@functools.lru_cache(maxsize=1)
 def _summary_pb2() -> Any:
     from orchestrator.protos import summary_pb2
     return summary_pb2
@@ -62,36 +65,41 @@ def _serialized(summary: Any) -> np.ndarray:
 
 def histogram_proto(values: np.ndarray, tag: str = "") -> Any:
     """A HistogramProto of ``values`` exactly as TF's ``Histogram::EncodeToProto`` writes it."""
-    pb = _summary_pb2()
+    proto = _summary_pb2().HistogramProto()
+    _fill_histogram(proto, values, tag)
+    return proto
+
+
+def _fill_histogram(proto: Any, values: np.ndarray, tag: str) -> None:
+    """Write the histogram of ``values`` into the empty HistogramProto ``proto`` (in place,
+    so a summary's histo field is filled without a copy)."""
     flat = np.asarray(values).reshape(-1).astype(np.float64)
-    if flat.size and not np.isfinite(flat).all():
-        kind = "Nan" if np.isnan(flat).any() else "Infinity"
-        raise InvalidArgumentError(f"{kind} in summary histogram for: {tag}")
     limits = default_bucket_limits()
-    counts = np.bincount(np.searchsorted(limits, flat, side="right"), minlength=limits.size)
-    proto = pb.HistogramProto()
     if flat.size:
-        proto.min, proto.max = float(flat.min()), float(flat.max())
+        lowest, highest = flat.min(), flat.max()   # NaN propagates into both, inf shows in one
+        if not (math.isfinite(lowest) and math.isfinite(highest)):
+            kind = "Nan" if np.isnan(flat).any() else "Infinity"
+            raise InvalidArgumentError(f"{kind} in summary histogram for: {tag}")
+        proto.min, proto.max = float(lowest), float(highest)
         with np.errstate(over="ignore"):                   # TF overflows to inf as well
-            proto.sum = float(np.cumsum(flat)[-1])          # sequential, like TF's loop
-            proto.sum_squares = float(np.cumsum(flat * flat)[-1])
+            proto.sum = float(flat.cumsum()[-1])            # sequential, like TF's loop
+            proto.sum_squares = float((flat * flat).cumsum()[-1])
     else:
         proto.min, proto.max = _DBL_MAX, -_DBL_MAX
     proto.num = float(flat.size)
+    counts = np.bincount(limits.searchsorted(flat, side="right"), minlength=limits.size)
     ends, bucket_counts = _collapse_empty_runs(counts, limits)
     proto.bucket_limit.extend(ends)
     proto.bucket.extend(bucket_counts)
-    return proto
 
 
 def _collapse_empty_runs(counts: np.ndarray, limits: np.ndarray) -> tuple[list[float], list[float]]:
     """Non-empty buckets as they are; each run of empty ones as one bucket ending at the run's end."""
-    empty = counts == 0
-    keep = ~empty.copy()
+    keep = counts != 0
     # the last bucket of every empty run is kept: an empty bucket followed by a non-empty one or the end
-    run_end = empty & np.append(~empty[1:], True)
-    keep |= run_end
-    idx = np.nonzero(keep)[0]
+    keep[:-1] |= keep[1:]
+    keep[-1] = True
+    idx = keep.nonzero()[0]
     return limits[idx].tolist(), counts[idx].astype(np.float64).tolist()
 
 
@@ -114,17 +122,22 @@ def histogram_summary(tag: Any, values: Any, *, T: Any = None) -> np.ndarray:
     pb = _summary_pb2()
     name = _scalar_string(tag, "HistogramSummary tag").decode("utf-8", "replace")
     summary = pb.Summary()
-    summary.value.add(tag=name).histo.CopyFrom(histogram_proto(values, name))
+    _fill_histogram(summary.value.add(tag=name).histo, values, name)
     return _serialized(summary)
 
 
 @kernel("MergeSummary")
 def merge_summary(*inputs: Any, N: int | None = None) -> np.ndarray:
-    """Concatenate the values of serialized Summaries; a tag seen twice is an error, as in TF."""
+    """Concatenate the values of serialized Summaries; a tag seen twice is an error, as in TF.
+
+    A Summary's only field is the repeated ``value``, so the serialization of the merged
+    Summary is the concatenation of the parts' own (re-)serializations — no value is copied.
+    """
     pb = _summary_pb2()
     if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
         inputs = tuple(inputs[0])
-    merged, seen = pb.Summary(), set()
+    pieces: list[bytes] = []
+    seen: set[str] = set()
     for i, blob_array in enumerate(inputs):
         for blob in np.asarray(blob_array, dtype=object).reshape(-1):
             part = pb.Summary()
@@ -133,11 +146,17 @@ def merge_summary(*inputs: Any, N: int | None = None) -> np.ndarray:
             except Exception as exc:   # protobuf raises its own DecodeError
                 raise InvalidArgumentError(f"MergeSummary: could not parse input {i} as a Summary "
                                            f"({exc})") from None
-            for value in part.value:
-                if value.tag:
-                    if value.tag in seen:
-                        raise InvalidArgumentError(f"MergeSummary: duplicate tag {value.tag!r} "
+            for tag in [value.tag for value in part.value]:
+                if tag:
+                    if tag in seen:
+                        raise InvalidArgumentError(f"MergeSummary: duplicate tag {tag!r} "
                                                    f"found in summary inputs")
-                    seen.add(value.tag)
-                merged.value.add().CopyFrom(value)
-    return _serialized(merged)
+                    seen.add(tag)
+            if len(unknown_fields.UnknownFieldSet(part)):
+                values_only = pb.Summary()     # TF's kernel copies the values, nothing else
+                values_only.value.extend(part.value)
+                part = values_only
+            pieces.append(part.SerializeToString())
+    out = np.empty((), dtype=object)
+    out[()] = b"".join(pieces)
+    return out

@@ -89,3 +89,20 @@ def test_merge_summary_takes_vectors_and_rejects_duplicate_tags(pb):
         get_kernel("MergeSummary").fn(one, one)
     with pytest.raises(InvalidArgumentError, match="could not parse input 1"):
         get_kernel("MergeSummary").fn(one, np.array(b"\xff\xff", object))
+
+
+def test_merge_summary_keeps_only_values_as_tf_does(pb):
+    """Parts are joined as re-serialized bytes; a part with a field Summary does not know
+    loses it (TF copies values only), while unknown fields inside a value stay."""
+    one = get_kernel("ScalarSummary").fn(np.array(b"a", object), np.float32(1))[()]
+    hist = get_kernel("HistogramSummary").fn(np.array(b"h", object), np.arange(5.0))[()]
+    value_extra = b"\xa0\x06\x07"                        # field 100, varint 7, inside the value
+    odd_value = pb.Summary.FromString(one.replace(b"a", b"c", 1))
+    odd_value.value[0].MergeFromString(value_extra)
+    summary_extra = odd_value.SerializeToString() + b"\x10\x05"   # field 2 of Summary
+    merged = get_kernel("MergeSummary").fn(np.array([hist, summary_extra], dtype=object))[()]
+    expected = pb.Summary()
+    for blob in (hist, summary_extra):
+        expected.value.extend(pb.Summary.FromString(blob).value)
+    assert merged == expected.SerializeToString()
+    assert value_extra in merged and not merged.endswith(b"\x10\x05")
