@@ -23,7 +23,7 @@ def int_vector(op: str, what: str, value: Any) -> list[int]:
         raise InvalidArgumentError(f"{op}: {what} must be a vector, found shape {shape_str(arr.shape)}")
     if arr.dtype.kind not in "iu":
         raise InvalidArgumentError(f"{op}: {what} must be an integer tensor, found dtype {arr.dtype}")
-    return arr.reshape(-1).tolist()
+    return arr.tolist() if arr.ndim == 1 else [arr.item()]
 
 
 def int_scalar(op: str, what: str, value: Any) -> int:
@@ -33,7 +33,7 @@ def int_scalar(op: str, what: str, value: Any) -> int:
         raise InvalidArgumentError(f"{op}: {what} must be a scalar, found shape {shape_str(arr.shape)}")
     if arr.dtype.kind not in "iu":
         raise InvalidArgumentError(f"{op}: {what} must be an integer, found dtype {arr.dtype}")
-    return int(arr.reshape(-1)[0])
+    return arr.item()
 
 
 def normalize_axis(op: str, axis: int, rank: int, what: str = "axis") -> int:

@@ -53,7 +53,7 @@ def gather(op: str, params: np.ndarray, indices: np.ndarray, axis: int, batch_di
     limit = params.shape[axis]
     _check_gather_indices(op, indices, limit)
     if batch_dims == 0:
-        return np.take(params, indices, axis=axis)
+        return params.take(indices, axis=axis)
     batch = params.shape[:batch_dims]
     n_batch = math.prod(batch)
     outer = params.shape[batch_dims:axis]

@@ -91,7 +91,9 @@ def expand_dims(x: np.ndarray, axis: np.ndarray) -> np.ndarray:
     if not -1 - x.ndim <= dim <= x.ndim:
         raise InvalidArgumentError(
             f"ExpandDims: Tried to expand dim index {dim} for tensor with {x.ndim} dimensions.")
-    return np.expand_dims(x, dim if dim >= 0 else dim + x.ndim + 1)
+    if dim < 0:
+        dim += x.ndim + 1
+    return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])     # a view, as np.expand_dims gives
 
 
 @kernel("Squeeze")
