@@ -63,7 +63,7 @@ def int_tuple(values: Sequence[int] | np.ndarray) -> tuple[int, ...]:
     """Hashable form of a list attr or a 1-D int tensor (MaxPoolV2's ksize input)."""
     if isinstance(values, np.ndarray):
         return tuple(values.reshape(-1).tolist())
-    return tuple(int(v) for v in values)
+    return tuple(map(int, values))
 
 
 def window_geometry(op: str, spatial: tuple[int, int], window: tuple[int, int],

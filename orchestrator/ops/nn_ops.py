@@ -9,6 +9,8 @@ pool_argmax_ops.py), conv3d_ops.py, pool3d_ops.py and norm_ops.py.
 """
 from __future__ import annotations
 
+import functools
+
 import ml_dtypes
 import numpy as np
 
@@ -262,20 +264,31 @@ def sparse_softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.nd
         raise InvalidArgumentError(
             f"{op}: logits must be 2-D and labels 1-D with the same first dimension; found logits "
             f"shape {list(features.shape)}, labels shape {list(labels.shape)}")
-    classes = features.shape[1]
-    bad = (labels < 0) | (labels >= classes)
-    if bad.any():
+    batch, classes = features.shape
+    # Negative labels wrap to huge unsigned values: one comparison finds both kinds of bad label.
+    if labels.size and labels.view(_UNSIGNED[labels.dtype.itemsize]).max() >= classes:
+        bad = (labels < 0) | (labels >= classes)
         raise InvalidArgumentError(
             f"{op}: received a label value of {int(labels[np.argmax(bad)])} which is outside the "
             f"valid range of [0, {classes}). Label values: {' '.join(map(str, labels.tolist()[:20]))}")
     if features.size == 0:
         return np.zeros(features.shape[0], features.dtype), np.zeros_like(features)
     shifted, probs, log_sum = _shifted_and_log_sum(features)
-    rows = np.arange(features.shape[0])
-    loss = log_sum[:, 0] - shifted[rows, labels]
-    backprop = probs.copy()
-    backprop[rows, labels] -= _scalar(backprop, 1)
-    return loss, backprop
+    picked = _row_starts(batch, classes) + labels            # flat index of each row's label
+    loss = log_sum[:, 0] - shifted.reshape(-1).take(picked)
+    backprop = probs.reshape(-1)                              # a fresh array: updated in place
+    backprop[picked] -= _scalar(backprop, 1)
+    return loss, probs
+
+
+_UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
+
+
+@functools.lru_cache(maxsize=64)
+def _row_starts(batch: int, classes: int) -> np.ndarray:
+    starts = np.arange(batch, dtype=np.intp) * classes
+    starts.flags.writeable = False
+    return starts
 
 
 @kernel("L2Loss")

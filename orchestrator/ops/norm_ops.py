@@ -17,6 +17,8 @@ rounded back once, as TF does.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
@@ -24,23 +26,31 @@ from orchestrator.ops.nn_ops import data_format_str
 from orchestrator.ops.registry import kernel
 
 
-def _layout(op: str, x: np.ndarray, data_format: bytes | str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(axes reduced over, shape that broadcasts a per-channel vector against x)."""
-    if x.ndim not in (4, 5):
+def _layout(op: str, x: np.ndarray, data_format: bytes | str) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """(axes reduced over, shape that broadcasts a per-channel vector against x, channels)."""
+    return _cached_layout(op, x.shape, data_format)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_layout(op: str, shape: tuple[int, ...], data_format: bytes | str
+                   ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    if len(shape) not in (4, 5):
         raise InvalidArgumentError(f"{op}: input must be 4 or 5-dimensional, found shape "
-                                   f"{list(x.shape)}")
+                                   f"{list(shape)}")
     fmt = data_format_str(data_format)
     if fmt in ("NHWC", "NDHWC"):
-        channel = x.ndim - 1
+        channel = len(shape) - 1
     elif fmt in ("NCHW", "NCDHW"):
         channel = 1
     else:
         raise InvalidArgumentError(f"{op}: unsupported data_format {fmt!r}")
-    if len(fmt) != x.ndim:
-        raise InvalidArgumentError(f"{op}: data_format {fmt} does not fit a {x.ndim}-D input")
-    axes = tuple(a for a in range(x.ndim) if a != channel)
-    shape = tuple(x.shape[channel] if a == channel else 1 for a in range(x.ndim))
-    return axes, shape
+    if len(fmt) != len(shape):
+        raise InvalidArgumentError(f"{op}: data_format {fmt} does not fit a {len(shape)}-D input")
+    axes = tuple(a for a in range(len(shape)) if a != channel)
+    # Channels last: a per-channel vector broadcasts as it is (no reshape per use).
+    bshape = (shape[channel],) if channel == len(shape) - 1 else \
+        tuple(shape[channel] if a == channel else 1 for a in range(len(shape)))
+    return axes, bshape, shape[channel]
 
 
 def _check_vector(op: str, name: str, v: np.ndarray, channels: int, allow_empty: bool = False) -> None:
@@ -56,8 +66,7 @@ def _register_forward(op: str, with_reserve_3: bool) -> None:
                          variance: np.ndarray, *, epsilon: float = 1e-4,
                          exponential_avg_factor: float = 1.0, data_format: bytes = b"NHWC",
                          is_training: bool = True) -> tuple[np.ndarray, ...]:
-        axes, bshape = _layout(op, x, data_format)
-        channels = int(np.prod(bshape))
+        axes, bshape, channels = _layout(op, x, data_format)
         u = scale.dtype
         fresh_running = is_training and exponential_avg_factor == 1.0
         for name, v in (("scale", scale), ("offset", offset), ("mean", mean), ("variance", variance)):
@@ -81,7 +90,8 @@ def _register_forward(op: str, with_reserve_3: bool) -> None:
                 running_mean = keep * mean + f * batch_mean
                 running_var = keep * variance + f * unbiased
             inv = (u.type(1) / np.sqrt(batch_var + eps)) * scale
-            y = centered * inv.reshape(bshape) + offset.reshape(bshape)
+            y = np.multiply(centered, inv.reshape(bshape), out=centered)   # centered is ours
+            y += offset.reshape(bshape)
             outs = [y.astype(x.dtype, copy=False), running_mean, running_var, batch_mean.copy(),
                     batch_var.copy()]
         else:
@@ -98,8 +108,7 @@ def _register_forward(op: str, with_reserve_3: bool) -> None:
 
 def _register_grad(op: str, with_reserve_3: bool) -> None:
     def compute(y_backprop, x, scale, mean, variance, epsilon, data_format, is_training):
-        axes, bshape = _layout(op, x, data_format)
-        channels = int(np.prod(bshape))
+        axes, bshape, channels = _layout(op, x, data_format)
         if y_backprop.shape != x.shape:
             raise InvalidArgumentError(f"{op}: y_backprop shape {list(y_backprop.shape)} must "
                                        f"equal x shape {list(x.shape)}")
@@ -116,9 +125,12 @@ def _register_grad(op: str, with_reserve_3: bool) -> None:
             count = u.type(max(x.size // max(channels, 1), 1))
             dy_mean = offset_backprop / count
             dy_centered_mean = dy_dot_centered / count
-            x_backprop = (scale * inv_std).reshape(bshape) * (
-                dy - dy_mean.reshape(bshape)
-                - centered * (dy_centered_mean * inv_std * inv_std).reshape(bshape))
+            # (scale * inv_std) * ((dy - dy_mean) - centered * (dy_centered_mean * inv_std^2)),
+            # in place on our own temporaries
+            shifted = dy - dy_mean.reshape(bshape)
+            shifted -= np.multiply(centered, (dy_centered_mean * inv_std * inv_std).reshape(bshape),
+                                   out=centered)
+            x_backprop = np.multiply(shifted, (scale * inv_std).reshape(bshape), out=shifted)
         else:
             x_backprop = dy * (scale * inv_std).reshape(bshape)
         empty = np.zeros((0,), u)

@@ -9,6 +9,7 @@ SAME padding divides by the number of real (unpadded) elements in each window.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -71,6 +72,12 @@ def _offsets(rows: Axis, cols: Axis):
             yield i * cols.kernel + j, i, j
 
 
+@functools.lru_cache(maxsize=256)
+def _window_slices(rows: Axis, cols: Axis) -> tuple[tuple[slice, ...], ...]:
+    """window_slice of every kernel offset, in row-major offset order."""
+    return tuple(window_slice(rows, cols, i, j) for _, i, j in _offsets(rows, cols))
+
+
 def _valid_counts(axis: Axis) -> np.ndarray:
     """How many real input positions each output window covers along one axis."""
     start = np.arange(axis.out) * axis.stride - axis.pad_before
@@ -104,13 +111,14 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     out_shape = _out_shape(x.shape, rows, cols)
     if 0 in out_shape:
         return np.empty(out_shape, x.dtype)
+    floating = is_float(x.dtype)
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
-    combine = np.fmax if is_float(x.dtype) else np.maximum
-    out = None
-    for _, i, j in _offsets(rows, cols):
-        window = padded[window_slice(rows, cols, i, j)]
-        out = window.copy() if out is None else combine(out, window, out=out)
-    if is_float(x.dtype):
+    combine = np.fmax if floating else np.maximum
+    windows = [padded[index] for index in _window_slices(rows, cols)]
+    out = combine(windows[0], windows[1]) if len(windows) > 1 else windows[0].copy()
+    for window in windows[2:]:
+        combine(out, window, out=out)
+    if floating:
         # TF's reduction starts from the lowest finite value: an all -inf (or all NaN)
         # window gives -FLT_MAX, not -inf.
         np.fmax(out, finfo(x.dtype).min, out=out)
@@ -120,7 +128,10 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
 def _argmax_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     """For every output, the offset index (i*KW + j) of the element TF's argmax picks."""
     has_padding = bool(rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after)
-    if is_float(x.dtype):
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+        # A finite sum proves every element finite in one reduction (else check them all).
+        simple = math.isfinite(x.sum()) or bool(np.isfinite(x).all())
+    elif is_float(x.dtype):
         simple = bool(np.isfinite(x).all())
     else:
         simple = not has_padding or x.size == 0 or x.min() > _lowest(x.dtype)
@@ -313,9 +324,9 @@ def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
     total = np.zeros(out_shape, acc)
     if total.size:
         padded = pad_input(value, rows, cols)
-        for _, i, j in _offsets(rows, cols):
-            total += padded[window_slice(rows, cols, i, j)]
-    return (total / _window_counts(rows, cols, acc)).astype(value.dtype, copy=False)
+        for index in _window_slices(rows, cols):
+            total += padded[index]
+    return np.divide(total, _window_counts(rows, cols, acc), out=total).astype(value.dtype, copy=False)
 
 
 @kernel("AvgPoolGrad")
@@ -330,13 +341,13 @@ def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequ
     _check_grad(op, grad, _out_shape(shape, rows, cols), "pooled output")
     n, h, w, c = shape
     acc = accumulator(grad.dtype)
-    share = grad.astype(acc) / _window_counts(rows, cols, acc)
+    share = grad.astype(acc, copy=False) / _window_counts(rows, cols, acc)
     if is_tiled(rows, cols) and share.size:
-        return spread(share, shape, rows, cols).astype(grad.dtype)
+        return spread(share, shape, rows, cols).astype(grad.dtype, copy=False)
     padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
                       acc)
     if share.size:
-        for _, i, j in _offsets(rows, cols):
-            padded[window_slice(rows, cols, i, j)] += share
+        for index in _window_slices(rows, cols):
+            padded[index] += share
     return padded[:, rows.pad_before:rows.pad_before + h,
                   cols.pad_before:cols.pad_before + w, :].astype(grad.dtype)

@@ -8,6 +8,8 @@ are slow on large tensors, so pool_ops.py uses the argmax forms only below a siz
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from orchestrator.ops.conv_ops import Axis
@@ -33,6 +35,8 @@ def window_last(blocks: np.ndarray) -> np.ndarray:
 def untile(blocks: np.ndarray, x_shape: tuple[int, ...], rows: Axis, cols: Axis) -> np.ndarray:
     """Place [N, OH, KH, OW, KW, C] blocks back on the padded input and crop to x_shape."""
     n, h, w, c = x_shape
+    if rows.out * rows.kernel == h and cols.out * cols.kernel == w and not (rows.pad_before or cols.pad_before):
+        return blocks.reshape(x_shape)          # the windows are the input: one copy, no padding
     padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
                       blocks.dtype)
     padded[:, :rows.out * rows.kernel, :cols.out * cols.kernel, :] = blocks.reshape(
@@ -40,13 +44,21 @@ def untile(blocks: np.ndarray, x_shape: tuple[int, ...], rows: Axis, cols: Axis)
     return padded[:, rows.pad_before:rows.pad_before + h, cols.pad_before:cols.pad_before + w, :]
 
 
+@functools.lru_cache(maxsize=64)
+def _offset_grid(kh: int, kw: int) -> np.ndarray:
+    """[1, 1, KH, 1, KW, 1] offset index i*KW + j, laid out like tiles()."""
+    grid = np.arange(kh * kw, dtype=np.intp).reshape(1, 1, kh, 1, kw, 1)
+    grid.flags.writeable = False
+    return grid
+
+
 def scatter_picks(chosen: np.ndarray, grad: np.ndarray, x_shape: tuple[int, ...],
                   rows: Axis, cols: Axis) -> np.ndarray:
-    """Input-shaped array with each grad value at its window's chosen offset (no overlaps)."""
-    n, oh, ow, c = grad.shape
-    blocks = np.zeros((n, oh, ow, c, rows.kernel * cols.kernel), grad.dtype)
-    np.put_along_axis(blocks, chosen[..., None].astype(np.intp), grad[..., None], axis=-1)
-    blocks = blocks.reshape(n, oh, ow, c, rows.kernel, cols.kernel).transpose(0, 1, 4, 2, 5, 3)
+    """Input-shaped array with each grad value at its window's chosen offset (no overlaps).
+    Built directly in the tiles() layout (no transpose), and a select rather than grad times
+    a one-hot, so that a NaN/inf grad does not leak onto other elements."""
+    hit = chosen[:, :, None, :, None, :] == _offset_grid(rows.kernel, cols.kernel)
+    blocks = np.where(hit, grad[:, :, None, :, None, :], grad.dtype.type(0))
     return untile(blocks, x_shape, rows, cols)
 
 
