@@ -119,11 +119,28 @@ def unpack(value: np.ndarray, *, num: int | None = None, axis: int = 0) -> tuple
 # -------------------------------------------------------------------------- split
 
 def _split_at(value: np.ndarray, axis: int, sizes: list[int]) -> tuple[np.ndarray, ...]:
-    bounds = np.cumsum(sizes[:-1]).tolist()
-    pieces = np.split(value, bounds, axis=axis)
+    """Pieces of ``sizes`` along ``axis`` by basic slicing (np.split costs ~10 us of Python;
+    RNN cells split their gates every step)."""
+    bounds = [0]
+    for size in sizes:
+        bounds.append(bounds[-1] + size)
     if axis == 0:
-        return tuple(pieces)
-    return tuple(np.ascontiguousarray(p) for p in pieces)
+        return tuple(value[a:b] for a, b in zip(bounds, bounds[1:]))
+    lead = (slice(None),) * axis
+    return tuple(np.ascontiguousarray(value[lead + (slice(a, b),)]) for a, b in zip(bounds, bounds[1:]))
+
+
+def _split_even(value: np.ndarray, axis: int, num_split: int) -> tuple[np.ndarray, ...]:
+    """Equal pieces along ``axis`` > 0: one copy that puts each piece's elements together,
+    then contiguous, non-overlapping views of it (fresh memory, as TF's pieces are)."""
+    shape = value.shape
+    outer = 1
+    for d in shape[:axis]:
+        outer *= d
+    width = shape[axis] // num_split
+    piece_shape = shape[:axis] + (width,) + shape[axis + 1:]
+    grouped = np.ascontiguousarray(value.reshape(outer, num_split, -1).transpose(1, 0, 2))
+    return tuple(grouped[i].reshape(piece_shape) for i in range(num_split))
 
 
 @kernel("Split", multi=True)
@@ -141,7 +158,9 @@ def split(split_dim: Any, value: np.ndarray, *, num_split: int) -> tuple[np.ndar
             f"split_dim {axis} (size = {size_}) and num_split {num_split}")
     if num_split == 1:
         return (value,)
-    return _split_at(value, axis, [size_ // num_split] * num_split)
+    if axis == 0 or value.size == 0:
+        return _split_at(value, axis, [size_ // num_split] * num_split)
+    return _split_even(value, axis, num_split)
 
 
 @kernel("SplitV", multi=True)
