@@ -12,9 +12,9 @@ run in TF does not silently run here.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,9 +23,9 @@ from orchestrator.ops.nn_ops import data_format_str
 from orchestrator.ops.registry import kernel
 
 
-@dataclasses.dataclass(frozen=True)
-class Axis:
-    """One spatial axis of a windowed op: output size and padding before/after."""
+class Axis(NamedTuple):
+    """One spatial axis of a windowed op: output size and padding before/after. (A named
+    tuple: it keys the per-geometry caches, and tuples hash in C, dataclasses in Python.)"""
     size: int
     kernel: int
     stride: int

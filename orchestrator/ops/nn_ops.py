@@ -158,14 +158,19 @@ def softsign_grad(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- bias
 
 def _bias_axis(op: str, value: np.ndarray, data_format: bytes | str) -> int:
-    if value.ndim < 2:
+    return _cached_bias_axis(op, value.ndim, value.shape, data_format)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_bias_axis(op: str, ndim: int, shape: tuple[int, ...], data_format: bytes | str) -> int:
+    if ndim < 2:
         raise InvalidArgumentError(f"{op}: input tensor must be at least 2-D, found shape "
-                                   f"{list(value.shape)}")
+                                   f"{list(shape)}")
     fmt = data_format_str(data_format)
     if fmt.startswith("NC"):
         return 1
     if fmt.startswith("N") and fmt.endswith("C"):
-        return value.ndim - 1
+        return ndim - 1
     raise InvalidArgumentError(f"{op}: unknown data_format {fmt!r} (expected NHWC or NCHW)")
 
 
@@ -176,6 +181,8 @@ def _bias_add(op: str, value: np.ndarray, bias: np.ndarray, data_format: bytes |
             f"{op}: bias must be 1-D with as many elements as dimension {axis} of the input "
             f"({value.shape[axis]}, {data_format_str(data_format)}); found bias shape "
             f"{list(bias.shape)} for input shape {list(value.shape)}")
+    if axis == value.ndim - 1:
+        return np.add(value, bias)      # a 1-D bias broadcasts along the last axis as it is
     return value + bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
 
 
@@ -193,10 +200,14 @@ def bias_add_v1(value: np.ndarray, bias: np.ndarray) -> np.ndarray:
 @kernel("BiasAddGrad")
 def bias_add_grad(out_backprop: np.ndarray, *, data_format: bytes = b"NHWC") -> np.ndarray:
     axis = _bias_axis("BiasAddGrad", out_backprop, data_format)
-    axes = tuple(a for a in range(out_backprop.ndim) if a != axis)
     # TF sums 16-bit floats in float32 and rounds once at the end.
     acc = accumulator(out_backprop.dtype)
-    return out_backprop.sum(axis=axes, dtype=acc).astype(out_backprop.dtype, copy=False)
+    if axis == out_backprop.ndim - 1 and out_backprop.flags.c_contiguous and out_backprop.size:
+        # The same row-by-row reduction numpy runs over the leading axes, without its wrappers.
+        total = np.add.reduce(out_backprop.reshape(-1, out_backprop.shape[-1]), axis=0, dtype=acc)
+    else:
+        total = out_backprop.sum(axis=tuple(a for a in range(out_backprop.ndim) if a != axis), dtype=acc)
+    return total.astype(out_backprop.dtype, copy=False)
 
 
 # -------------------------------------------------------------------------- softmax

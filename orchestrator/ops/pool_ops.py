@@ -333,7 +333,7 @@ def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
 def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequence[int],
                   strides: Sequence[int], padding: bytes, data_format: bytes = b"NHWC") -> np.ndarray:
     op = "AvgPoolGrad"
-    shape = tuple(int(v) for v in np.asarray(orig_input_shape).reshape(-1))
+    shape = tuple(int(v) for v in np.asarray(orig_input_shape).reshape(-1).tolist())
     if len(shape) != 4 or min(shape) < 0:
         raise InvalidArgumentError(f"{op}: orig_input_shape must be 4 non-negative sizes, found "
                                    f"{list(shape)}")
