@@ -166,11 +166,17 @@ def _exp_double(v: float) -> float:
 def _exp_scalar(x: np.ndarray) -> np.ndarray:
     """Eigen's scalar path: the C library's expf (the correctly rounded double exp rounded
     to float)."""
-    return _flushed(np.array([_exp_double(v) for v in x.tolist()], _F32))
+    return _to_f32_flushed([_exp_double(v) for v in x.tolist()])
 
 
-def _flushed(e: np.ndarray) -> np.ndarray:
-    if e.min(initial=np.inf) < _TINY:            # NaN never compares below
+_TINY_DOUBLE = float(_TINY)
+
+
+def _to_f32_flushed(doubles: list[float]) -> np.ndarray:
+    """The doubles rounded to float32, results below the smallest normal float flushed to 0
+    (checked on the doubles first: the flush is rare; NaN never compares below)."""
+    e = np.array(doubles, _F32)
+    if any(d < _TINY_DOUBLE for d in doubles):
         e[e < _TINY] = 0
     return e
 
@@ -180,7 +186,7 @@ _SIGMOID_HIGH_DOUBLE = float(_SIGMOID_HIGH)
 
 def _sigmoid_scalar(x: np.ndarray) -> np.ndarray:
     """exp(min(x, 16.6355324)) as above (it cannot overflow), then e / (1 + e) in float32."""
-    e = _flushed(np.array([math.exp(min(v, _SIGMOID_HIGH_DOUBLE)) for v in x.tolist()], _F32))
+    e = _to_f32_flushed([math.exp(min(v, _SIGMOID_HIGH_DOUBLE)) for v in x.tolist()])
     denominator = e + _ONE
     e /= denominator
     return e
