@@ -357,7 +357,7 @@ def _inputs(op: str, names: tuple[str, ...], values: tuple, dtype: np.dtype) -> 
         if name in _ARRAY_INPUTS:
             value = np.asarray(value) if name == "indices" else np.asarray(value, dtype=dtype)
         elif name in _INT_INPUTS or type(value) is not t:
-            if np.ndim(value) != 0:
+            if (value.ndim if isinstance(value, np.ndarray) else np.ndim(value)) != 0:
                 raise InvalidArgumentError(f"{op}: {name} must be a scalar, found shape "
                                            f"{list(np.shape(value))}")
             value = np.int64(value) if name in _INT_INPUTS else t(value)
