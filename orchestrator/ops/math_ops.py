@@ -288,8 +288,17 @@ def _packets_and_tail(y: np.ndarray, dy: np.ndarray, packet_fn: Callable, scalar
     return out
 
 
+_CONSTANTS: dict[tuple[float, np.dtype], np.ndarray] = {}
+
+
 def _const(value: float, like: np.ndarray) -> np.ndarray:
-    return np.asarray(value, like.dtype)
+    """``value`` as a read-only 0-d array of like's dtype, made once per (value, dtype)."""
+    key = (value, like.dtype)
+    found = _CONSTANTS.get(key)
+    if found is None:
+        found = _CONSTANTS[key] = np.asarray(value, like.dtype)
+        found.flags.writeable = False
+    return found
 
 
 _register_grad("TanhGrad", lambda y, dy: dy * (_const(1, y) - y * y))
