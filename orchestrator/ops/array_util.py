@@ -51,6 +51,21 @@ def index_str(shape: tuple[int, ...], flat_position: int) -> str:
     return "[" + ",".join(str(int(i)) for i in np.unravel_index(flat_position, shape)) + "]"
 
 
+# Up to this many indices (an embedding batch), min/max of a Python list beat two numpy
+# reductions, whose per-call overhead dominates at that size.
+_SMALL_INDEX_COUNT = 64
+
+
+def indices_in_range(indices: np.ndarray, limit: int) -> bool:
+    """Whether every element of the integer array ``indices`` is in [0, limit)."""
+    if not indices.size:
+        return True
+    if indices.size <= _SMALL_INDEX_COUNT:
+        listed = indices.ravel().tolist()
+        return min(listed) >= 0 and max(listed) < limit
+    return bool(indices.min() >= 0 and indices.max() < limit)
+
+
 def first_bad(mask: np.ndarray) -> int:
     """Flat position of the first True element of ``mask``."""
     return int(np.flatnonzero(mask.reshape(-1))[0])

@@ -14,25 +14,15 @@ from typing import Any
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.array_util import first_bad, index_str, int_scalar, int_vector, shape_str, zeros
+from orchestrator.ops.array_util import (first_bad, index_str, indices_in_range, int_scalar, int_vector,
+                                         shape_str, zeros)
 from orchestrator.ops.registry import kernel
 
 
 # ------------------------------------------------------------------------ gather
 
-# Up to this many indices, Python's min/max of a list beat two numpy reductions.
-_SMALL_INDEX_COUNT = 64
-
-
 def _check_gather_indices(op: str, indices: np.ndarray, limit: int) -> None:
-    if not indices.size:
-        return
-    if indices.size <= _SMALL_INDEX_COUNT:
-        listed = indices.ravel().tolist()
-        in_range = min(listed) >= 0 and max(listed) < limit
-    else:
-        in_range = indices.min() >= 0 and indices.max() < limit
-    if not in_range:
+    if not indices_in_range(indices, limit):
         bad = first_bad((indices < 0) | (indices >= limit))
         raise InvalidArgumentError(f"{op}: indices{index_str(indices.shape, bad)} = "
                                    f"{int(indices.reshape(-1)[bad])} is not in [0, {limit})")

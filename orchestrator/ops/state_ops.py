@@ -20,6 +20,7 @@ import numpy as np
 from orchestrator.dtypes import DType
 from orchestrator.errors import FailedPreconditionError, InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref, ResourceHandle
+from orchestrator.ops.array_util import indices_in_range
 from orchestrator.ops.registry import kernel
 
 _BOOL_TRUE = np.array(True)
@@ -132,7 +133,7 @@ def is_variable_initialized(ref: Ref, *, dtype: DType | None = None) -> np.ndarr
 # ---------------------------------------------------------------- scatter helpers
 
 def _check_indices(op: str, name: str, indices: np.ndarray, limit: int) -> None:
-    if indices.size and (indices.min() < 0 or indices.max() >= limit):
+    if not indices_in_range(indices, limit):
         flat = indices.reshape(-1)
         bad = int(np.nonzero((flat < 0) | (flat >= limit))[0][0])
         raise InvalidArgumentError(
@@ -355,7 +356,7 @@ def resource_gather(handle: Any, indices: Any, *, ctx: KernelContext, batch_dims
                                    f"a variable of rank > {batch_dims}, found {params.ndim}")
     _check_indices("ResourceGather", ref.name, indices, params.shape[batch_dims])
     if batch_dims == 0:
-        return np.take(params, indices, axis=0)
+        return params.take(indices, axis=0)
     batch = params.shape[:batch_dims]
     p = params.reshape((-1,) + params.shape[batch_dims:])
     ix = indices.reshape((p.shape[0],) + indices.shape[batch_dims:])
