@@ -237,10 +237,11 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 def _shifted_and_log_sum(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(logits - row max, exp of that, log of its row sum) for a 2-D batch."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
+    # ufunc reductions called directly: the ndarray methods add a Python wrapper per call
+    shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
     exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    return shifted, exp / total, np.log(total)
+    total = np.add.reduce(exp, axis=1, keepdims=True)
+    return shifted, np.divide(exp, total, out=exp), np.log(total)
 
 
 @kernel("SoftmaxCrossEntropyWithLogits", multi=True)

@@ -41,16 +41,21 @@ def _window_ints(op: str, name: str, values: tuple[int, ...]) -> tuple[int, ...]
 
 def _geometry(op: str, x_shape: tuple[int, ...], ksize, strides, padding, data_format,
               explicit_paddings: Sequence[int] = ()) -> tuple[Axis, Axis]:
-    return _cached_geometry(op, x_shape[1], x_shape[2], int_tuple(ksize), int_tuple(strides), padding,
-                            data_format, int_tuple(explicit_paddings))
+    return _cached_geometry(op, x_shape[1], x_shape[2], _key(ksize), _key(strides), padding,
+                            data_format, _key(explicit_paddings))
+
+
+def _key(values) -> tuple:
+    """Hashable cache key of a list attr (validated inside the cache) or a 1-D tensor input."""
+    return tuple(values) if isinstance(values, (list, tuple)) else int_tuple(values)
 
 
 @functools.lru_cache(maxsize=1024)
 def _cached_geometry(op: str, height: int, width: int, ksize: tuple[int, ...], strides: tuple[int, ...],
                      padding, data_format, explicit_paddings: tuple[int, ...]) -> tuple[Axis, Axis]:
     check_nhwc(op, data_format)
-    ksize = _window_ints(op, "ksize", ksize)
-    strides = _window_ints(op, "strides", strides)
+    ksize = _window_ints(op, "ksize", int_tuple(ksize))
+    strides = _window_ints(op, "strides", int_tuple(strides))
     if ksize[0] != 1 or strides[0] != 1:
         raise UnimplementedError(f"{op}: pooling over the batch dimension is not supported "
                                  f"(nor by TF); ksize = {list(ksize)}, strides = {list(strides)}")
@@ -144,7 +149,7 @@ def _first_max_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     no NaN is present: then TF's scan picks the first maximum too."""
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
     if is_tiled(rows, cols) and x.size <= SMALL:   # argmax returns the first maximum
-        return window_last(tiles(padded, rows, cols)).argmax(axis=-1).astype(np.int32)
+        return window_last(tiles(padded, rows, cols)).argmax(axis=-1)
     best = None
     for _, i, j in _offsets(rows, cols):
         window = padded[window_slice(rows, cols, i, j)]
