@@ -17,7 +17,7 @@ import numpy as np
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
 from orchestrator.ops.conv_ops import (Axis, check_nhwc, int_tuple, pad_input, window_geometry,
                                         window_slice)
-from orchestrator.ops.pool_tiles import is_tiled, scatter_picks, spread, tiles, window_last
+from orchestrator.ops.pool_tiles import is_tiled, route_to_first_max, scatter_picks, spread
 from orchestrator.ops.nn_ops import accumulator, finfo, is_float
 from orchestrator.ops.registry import kernel
 
@@ -132,6 +132,14 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
 
 def _argmax_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     """For every output, the offset index (i*KW + j) of the element TF's argmax picks."""
+    if _first_max_is_tf_pick(x, rows, cols):
+        return _first_max_offsets(x, rows, cols)
+    return _tf_scan_offsets(x, rows, cols)
+
+
+def _first_max_is_tf_pick(x: np.ndarray, rows: Axis, cols: Axis) -> bool:
+    """Whether the first maximum of each window is what TF's scan picks: no NaN (which
+    sticks when first), and no value that can tie with the padding."""
     has_padding = bool(rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after)
     if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
         # A finite sum proves every element finite in one reduction (else check them all).
@@ -140,7 +148,7 @@ def _argmax_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
         simple = bool(np.isfinite(x).all())
     else:
         simple = not has_padding or x.size == 0 or x.min() > _lowest(x.dtype)
-    return _first_max_offsets(x, rows, cols) if simple else _tf_scan_offsets(x, rows, cols)
+    return simple
 
 
 def _first_max_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
@@ -148,8 +156,6 @@ def _first_max_offsets(x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     masks are ~30x slower than arithmetic). Exact when no value can tie with the padding and
     no NaN is present: then TF's scan picks the first maximum too."""
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
-    if is_tiled(rows, cols) and x.size <= SMALL:   # argmax returns the first maximum
-        return window_last(tiles(padded, rows, cols)).argmax(axis=-1)
     best = None
     for _, i, j in _offsets(rows, cols):
         window = padded[window_slice(rows, cols, i, j)]
@@ -192,7 +198,9 @@ def _check_grad(op: str, grad: np.ndarray, expected: tuple[int, ...], what: str)
 def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     _check_grad(op, grad, _out_shape(x.shape, rows, cols), "pooled output")
     if is_tiled(rows, cols) and 0 < x.size <= SMALL:
-        return scatter_picks(_argmax_offsets(x, rows, cols), grad, x.shape, rows, cols)
+        if _first_max_is_tf_pick(x, rows, cols):
+            return route_to_first_max(x, grad, _lowest(x.dtype), rows, cols)
+        return scatter_picks(_tf_scan_offsets(x, rows, cols), grad, x.shape, rows, cols)
     n, h, w, c = x.shape
     padded = np.zeros((n, h + rows.pad_before + rows.pad_after, w + cols.pad_before + cols.pad_after, c),
                       grad.dtype)

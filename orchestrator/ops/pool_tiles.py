@@ -1,10 +1,11 @@
 """Fast paths of pool_ops.py for non-overlapping windows (stride == window, the usual 2x2/2).
 
 Such windows tile the padded input, so one reshape gives every window as its own axes
-([N, OH, KH, OW, KW, C]) and a kernel becomes a few numpy calls instead of a loop over
-KH*KW offsets: half the time of the loop for MaxPoolGrad on small tensors, and for
-AvgPoolGrad (a broadcast) at every size. Reductions and argmax over the tiny window axes
-are slow on large tensors, so pool_ops.py uses the argmax forms only below a size.
+([N, OH, KH, OW, KW, C], the "tiles" layout) and a kernel becomes a few numpy calls instead
+of a loop over KH*KW offsets: AvgPoolGrad (a broadcast) at every size; MaxPoolGrad as one
+gather of every window by a cached index, a row argmax and one scatter (no overlaps, so
+no sums). Argmax over tiny rows is slow on large tensors, so pool_ops.py uses it only
+below a size.
 """
 from __future__ import annotations
 
@@ -17,19 +18,6 @@ from orchestrator.ops.conv_ops import Axis
 
 def is_tiled(rows: Axis, cols: Axis) -> bool:
     return rows.stride == rows.kernel and cols.stride == cols.kernel
-
-
-def tiles(padded: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
-    """[N, OH, KH, OW, KW, C] windows of an already padded NHWC input (VALID may leave rows over)."""
-    n, _, _, c = padded.shape
-    used = padded[:, :rows.out * rows.kernel, :cols.out * cols.kernel, :]
-    return used.reshape(n, rows.out, rows.kernel, cols.out, cols.kernel, c)
-
-
-def window_last(blocks: np.ndarray) -> np.ndarray:
-    """[N, OH, OW, C, KH*KW]: each window's elements in row-major order on the last axis."""
-    n, oh, kh, ow, kw, c = blocks.shape
-    return blocks.transpose(0, 1, 3, 5, 2, 4).reshape(n, oh, ow, c, kh * kw)
 
 
 def untile(blocks: np.ndarray, x_shape: tuple[int, ...], rows: Axis, cols: Axis) -> np.ndarray:
@@ -55,11 +43,50 @@ def _offset_grid(kh: int, kw: int) -> np.ndarray:
 def scatter_picks(chosen: np.ndarray, grad: np.ndarray, x_shape: tuple[int, ...],
                   rows: Axis, cols: Axis) -> np.ndarray:
     """Input-shaped array with each grad value at its window's chosen offset (no overlaps).
-    Built directly in the tiles() layout (no transpose), and a select rather than grad times
+    Built directly in the tiles layout (no transpose), and a select rather than grad times
     a one-hot, so that a NaN/inf grad does not leak onto other elements."""
     hit = chosen[:, :, None, :, None, :] == _offset_grid(rows.kernel, cols.kernel)
     blocks = np.where(hit, grad[:, :, None, :, None, :], grad.dtype.type(0))
     return untile(blocks, x_shape, rows, cols)
+
+
+@functools.lru_cache(maxsize=256)
+def window_positions(x_shape: tuple[int, ...], rows: Axis, cols: Axis) -> np.ndarray:
+    """[N*OH*OW*C, KH*KW] flat index into x of every window element (windows in output
+    order, elements row-major); padding points at ``x.size``, one past the end."""
+    n, h, w, c = x_shape
+    r = np.arange(rows.out)[:, None] * rows.stride + np.arange(rows.kernel)[None, :] - rows.pad_before
+    q = np.arange(cols.out)[:, None] * cols.stride + np.arange(cols.kernel)[None, :] - cols.pad_before
+    r, q = r[:, None, :, None], q[None, :, None, :]                         # [OH, OW, KH, KW]
+    inside = (r >= 0) & (r < h) & (q >= 0) & (q < w)
+    pixel = np.where(inside, r * w + q, -1)
+    batch = np.arange(n)[:, None, None, None, None, None]
+    channel = np.arange(c)[None, None, None, :, None, None]
+    flat = (batch * (h * w) + pixel[None, :, :, None]) * c + channel         # [N, OH, OW, C, KH, KW]
+    flat = np.where(pixel[None, :, :, None] < 0, n * h * w * c, flat).astype(np.intp)
+    flat = flat.reshape(-1, rows.kernel * cols.kernel)
+    flat.flags.writeable = False
+    return flat
+
+
+@functools.lru_cache(maxsize=256)
+def _row_starts(count: int, width: int) -> np.ndarray:
+    starts = np.arange(count, dtype=np.intp) * width
+    starts.flags.writeable = False
+    return starts
+
+
+def route_to_first_max(x: np.ndarray, grad: np.ndarray, lowest, rows: Axis, cols: Axis) -> np.ndarray:
+    """MaxPoolGrad for non-overlapping windows whose first maximum is TF's pick (no NaN, no
+    value tied with the padding): every window gathered as a row by one cached index,
+    argmax per row, each grad value written to its pick's flat position."""
+    positions = window_positions(x.shape, rows, cols)
+    values = np.append(x.reshape(-1), x.dtype.type(lowest))    # the padding value at x.size
+    picks = values.take(positions).argmax(axis=1)
+    targets = positions.reshape(-1).take(_row_starts(*positions.shape) + picks)
+    routed = np.zeros(x.size + 1, grad.dtype)
+    routed[targets] = grad.reshape(-1)
+    return routed[:-1].reshape(x.shape)
 
 
 def spread(share: np.ndarray, x_shape: tuple[int, ...], rows: Axis, cols: Axis) -> np.ndarray:
