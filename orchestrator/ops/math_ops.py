@@ -22,7 +22,7 @@ import ml_dtypes
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops import eigen_math
+from orchestrator.ops import eigen_math, eigen_math_f32
 from orchestrator.ops.math_special import erf, erfc
 from orchestrator.ops.registry import kernel
 
@@ -169,11 +169,16 @@ def _unary_float(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.nd
     return fn(x)
 
 
-def _register_unary(op: str, fn: Callable[[np.ndarray], np.ndarray], widen: bool | None = True) -> None:
+def _register_unary(op: str, fn: Callable[[np.ndarray], np.ndarray], widen: bool | None = True,
+                    float32_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
     """``widen``: a float function (computed via float32 for half/bfloat16, warnings
     silenced: exp overflow, log 0 are routine); False: exact and warning-free; None: a
-    float function that handles half/bfloat16 itself."""
+    float function that handles half/bfloat16 itself. ``float32_fn``: the function for
+    float32 input, called directly (it raises no float warnings itself; np.errstate costs
+    microseconds per call, a lot next to an RNN gate's sigmoid)."""
     def unary_kernel(x: np.ndarray) -> np.ndarray:
+        if float32_fn is not None and x.dtype == _FLOAT32:
+            return float32_fn(x)
         if widen is False:
             return as_array(fn(x))
         with np.errstate(all="ignore"):
@@ -239,8 +244,12 @@ _UNARY: dict[str, tuple[Callable[[np.ndarray], np.ndarray], bool | None]] = {
     "Acosh": (np.arccosh, True), "Atanh": (np.arctanh, True),
     "Erf": (erf, True), "Erfc": (erfc, True),
 }
+_FLOAT32 = np.dtype(np.float32)
+# Exact float32 versions that silence their own warnings where they can arise.
+_FLOAT32_FNS = {} if FAST_MATH else {
+    "Exp": eigen_math_f32.exp_f32, "Tanh": eigen_math_f32.tanh_f32, "Sigmoid": eigen_math_f32.sigmoid_f32}
 for _op, (_fn, _widen) in _UNARY.items():
-    _register_unary(_op, _fn, _widen)
+    _register_unary(_op, _fn, _widen, _FLOAT32_FNS.get(_op))
 
 
 @kernel("LogicalNot")
