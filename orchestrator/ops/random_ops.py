@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import math
 from typing import Any
 
 import ml_dtypes
@@ -172,7 +173,7 @@ def uniform_int(stream: tuple[int, int, int], n: int, lo: int, hi_val: int, dtyp
 # ------------------------------------------------------------------------ kernels
 
 def _shape(shape: Any, op: str) -> tuple[int, ...]:
-    dims = tuple(int(d) for d in np.asarray(shape).reshape(-1))
+    dims = tuple(np.asarray(shape).reshape(-1).tolist())
     if any(d < 0 for d in dims):
         raise InvalidArgumentError(f"{op}: shape must be non-negative, found {list(dims)}")
     return dims
@@ -194,7 +195,7 @@ def _register_stateful(op: str, draw: Any) -> None:
     def random_kernel(shape: Any, *, ctx: KernelContext, seed: int = 0, seed2: int = 0,
                       dtype: DType = DType.FLOAT) -> np.ndarray:
         dims = _shape(shape, op)
-        n = int(np.prod(dims, dtype=np.int64))
+        n = math.prod(dims)
         if n == 0:
             return np.zeros(dims, dtype.numpy)
         return draw(_stream(ctx, seed, seed2, n), n, dtype.numpy).reshape(dims)
@@ -221,7 +222,7 @@ def _int_bounds(op: str, minval: Any, maxval: Any) -> tuple[int, int]:
 def random_uniform_int(shape: Any, minval: Any, maxval: Any, *, ctx: KernelContext, seed: int = 0,
                        seed2: int = 0, Tout: DType = DType.INT32) -> np.ndarray:
     dims = _shape(shape, "RandomUniformInt")
-    n = int(np.prod(dims, dtype=np.int64))
+    n = math.prod(dims)
     lo, hi = _int_bounds("RandomUniformInt", minval, maxval)
     if n == 0:
         return np.zeros(dims, Tout.numpy)
@@ -247,7 +248,7 @@ def _register_stateless(op: str, draw: Any) -> None:
     def stateless_kernel(shape: Any, key: Any, counter: Any, alg: Any, *,
                          dtype: DType = DType.FLOAT) -> np.ndarray:
         dims = _shape(shape, op)
-        n = int(np.prod(dims, dtype=np.int64))
+        n = math.prod(dims)
         stream = _stateless_stream(op, key, counter, alg)
         return draw(stream, n, dtype.numpy).reshape(dims) if n else np.zeros(dims, dtype.numpy)
 
@@ -264,7 +265,7 @@ def stateless_random_uniform_int_v2(shape: Any, key: Any, counter: Any, alg: Any
                                     maxval: Any, *, dtype: DType = DType.INT32) -> np.ndarray:
     op = "StatelessRandomUniformIntV2"
     dims = _shape(shape, op)
-    n = int(np.prod(dims, dtype=np.int64))
+    n = math.prod(dims)
     lo, hi = _int_bounds(op, minval, maxval)
     return uniform_int(_stateless_stream(op, key, counter, alg), n, lo, hi, dtype.numpy).reshape(dims)
 

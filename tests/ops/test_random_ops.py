@@ -89,6 +89,22 @@ def test_counter_carries_into_the_high_half():
     np.testing.assert_array_equal(words[1], philox.philox_words(9, 5, 0, 1)[0])
 
 
+def test_packed_and_numpy_rounds_agree():
+    """Few blocks run on packed Python integers, many as numpy arrays: same words, carries
+    and all-ones counters included, and philox_words switches paths without a seam."""
+    rng = np.random.default_rng(5)
+    for n in (1, 3, philox.PACKED_MAX_BLOCKS + 5):
+        lo = rng.integers(0, 2 ** 64, n, dtype=np.uint64)
+        hi = rng.integers(0, 2 ** 64, n, dtype=np.uint64)
+        lo[0] = hi[0] = 2 ** 64 - 1
+        key = int(rng.integers(0, 2 ** 63)) * 2 + 1
+        np.testing.assert_array_equal(philox._rounds_packed(lo, hi, key), philox._rounds_numpy(lo, hi, key))
+    limit = philox.PACKED_MAX_BLOCKS
+    many = philox.philox_words(key=7, counter_hi=3, first_block=2 ** 64 - 5, num_blocks=limit + 1)
+    few = philox.philox_words(key=7, counter_hi=3, first_block=2 ** 64 - 5, num_blocks=limit)
+    np.testing.assert_array_equal(many[:limit], few)
+
+
 def test_bad_inputs():
     ctx = ctx_for(SessionState())
     with pytest.raises(InvalidArgumentError, match="minval < maxval"):
