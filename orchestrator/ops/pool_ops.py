@@ -363,4 +363,4 @@ def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequ
         for index in _window_slices(rows, cols):
             padded[index] += share
     return padded[:, rows.pad_before:rows.pad_before + h,
-                  cols.pad_before:cols.pad_before + w, :].astype(grad.dtype)
+                  cols.pad_before:cols.pad_before + w, :].astype(grad.dtype, copy=False)
