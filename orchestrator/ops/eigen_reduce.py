@@ -27,10 +27,14 @@ that case is not reproducible across machines anyway.
 """
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 
 _PACKET = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
 _LEAF_PACKETS = 1024
+_SCALAR_OP = {np.add: operator.add, np.multiply: operator.mul}
 _UNROLL = 4
 
 
@@ -57,29 +61,50 @@ def tf_order_reduce(ufunc: np.ufunc, x: np.ndarray, axes: tuple[int, ...], keep:
     packet = _PACKET.get(x.dtype)
     if packet is None or x.size == 0:
         return None
-    dims, reduce_first = simplify(x.shape, axes)
+    dims, reduce_first, mode, out_shape = _plan(x.shape, axes, keep)
     flat = np.ascontiguousarray(x).reshape(dims)
-    ndims = len(dims)
-    if ndims == 0 or (ndims == 1 and not reduce_first):
+    if mode == "copy":
         result = flat.copy()                              # only size-1 dimensions reduced
-    elif ndims == 1:
+    elif mode == "row":
         result = _reduce_rows(ufunc, flat.reshape(1, -1), packet, 0)
-    elif ndims == 2:
-        result = ufunc.reduce(flat, axis=0) if reduce_first else _reduce_rows(ufunc, flat, packet, 0)
-    elif ndims == 3 and reduce_first:
+    elif mode == "rows":
+        result = _reduce_rows(ufunc, flat, packet, 0)
+    elif mode == "first":
+        result = ufunc.reduce(flat, axis=0)
+    elif mode == "outer":
         # Last reduced dimension outermost: lay the reduced elements out in that order as
         # rows and add row after row (numpy's reduction over axis 0 is sequential).
         result = ufunc.reduce(flat.transpose(2, 0, 1).reshape(-1, dims[1]), axis=0)
-    elif ndims == 3:
+    elif mode == "middle":
         result = ufunc.reduce(flat, axis=1)
     else:
+        ndims = len(dims)
         kept = [i for i in range(ndims) if (i % 2 == 0) != reduce_first]
         gone = [i for i in range(ndims) if (i % 2 == 0) == reduce_first]
         moved = np.ascontiguousarray(flat.transpose(kept + gone))
         result = _reduce_rows(ufunc, moved.reshape(int(np.prod([dims[i] for i in kept])), -1), packet, 0)
-    out_shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
-        tuple(d for i, d in enumerate(x.shape) if i not in axes)
     return result.reshape(out_shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(shape: tuple[int, ...], axes: tuple[int, ...], keep: bool) -> tuple[list[int], bool, str, tuple]:
+    """(merged dims, first reduced?, how to reduce, output shape): a pure function of the
+    shapes, worked out once per signature."""
+    dims, reduce_first = simplify(shape, axes)
+    ndims = len(dims)
+    if ndims == 0 or (ndims == 1 and not reduce_first):
+        mode = "copy"
+    elif ndims == 1:
+        mode = "row"
+    elif ndims == 2:
+        mode = "first" if reduce_first else "rows"
+    elif ndims == 3:
+        mode = "outer" if reduce_first else "middle"
+    else:
+        mode = "transpose"
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep else \
+        tuple(d for i, d in enumerate(shape) if i not in axes)
+    return dims, reduce_first, mode, out_shape
 
 
 def _reduce_rows(ufunc: np.ufunc, rows: np.ndarray, packet: int, first: int) -> np.ndarray:
@@ -119,10 +144,20 @@ def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
     whole = n // packet * packet
     unrolled = n // (_UNROLL * packet) * (_UNROLL * packet)
     # The scalar tail, one element after another (the reducer's identity start changes
-    # nothing but the sign of an all-zero sum).
-    scalar = rows[:, whole] if n > whole else None
-    for j in range(whole + 1, n):
-        scalar = ufunc(scalar, rows[:, j])
+    # nothing but the sign of an all-zero sum). One row: numpy scalars of the row's type
+    # round each step the same way, without an array call per element.
+    scalar = None
+    if n > whole and m == 1:
+        step = _SCALAR_OP[ufunc]
+        items = list(rows[0, whole:])
+        total = items[0]
+        for item in items[1:]:
+            total = step(total, item)
+        scalar = np.array([total])
+    elif n > whole:
+        scalar = rows[:, whole]
+        for j in range(whole + 1, n):
+            scalar = ufunc(scalar, rows[:, j])
     if whole == 0:
         return scalar.copy()
     if unrolled:
