@@ -355,12 +355,18 @@ def _inputs(op: str, names: tuple[str, ...], values: tuple, dtype: np.dtype) -> 
     named = dict(_constants(dtype))
     for name, value in zip(names, values):
         if name in _ARRAY_INPUTS:
-            value = np.asarray(value) if name == "indices" else np.asarray(value, dtype=dtype)
+            if name == "indices":
+                value = np.asarray(value)
+            elif type(value) is not np.ndarray or value.dtype != dtype:
+                value = np.asarray(value, dtype=dtype)
         elif name in _INT_INPUTS or type(value) is not t:
-            if (value.ndim if isinstance(value, np.ndarray) else np.ndim(value)) != 0:
-                raise InvalidArgumentError(f"{op}: {name} must be a scalar, found shape "
-                                           f"{list(np.shape(value))}")
-            value = np.int64(value) if name in _INT_INPUTS else t(value)
+            if type(value) is np.ndarray and value.dtype == dtype and not value.ndim:
+                value = value[()]          # a 0-d input of the right dtype: its scalar, as is
+            else:
+                if (value.ndim if isinstance(value, np.ndarray) else np.ndim(value)) != 0:
+                    raise InvalidArgumentError(f"{op}: {name} must be a scalar, found shape "
+                                               f"{list(np.shape(value))}")
+                value = np.int64(value) if name in _INT_INPUTS else t(value)
         named[name] = value
     return types.SimpleNamespace(**named)
 
@@ -455,7 +461,7 @@ def _apply_sparse(op: str, opt: Optimizer, refs: list[Ref], targets: Arrays, arg
 def _write_ref(ref: Ref, value: np.ndarray) -> None:
     current = ref.value
     if current.flags.writeable and current.shape == value.shape:
-        np.copyto(current, value)
+        current[...] = value                # in place; np.copyto's dispatch costs more here
     else:                                   # read-only storage (e.g. from Ray): rebind
         ref.set(np.array(value, dtype=current.dtype))
 
