@@ -13,7 +13,7 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.array_util import first_bad, index_str, shape_str, zeros
+from orchestrator.ops.array_util import first_bad, index_str, indices_in_range, shape_str, zeros
 from orchestrator.ops.registry import kernel
 
 
@@ -124,7 +124,7 @@ def dynamic_partition(data: np.ndarray, partitions: np.ndarray, *,
             f"DynamicPartition: data.shape must start with partitions.shape, got data.shape = "
             f"{shape_str(data.shape)}, partitions.shape = {shape_str(partitions.shape)}")
     flat = partitions.reshape(-1)
-    if flat.size and (flat.min() < 0 or flat.max() >= num_partitions):
+    if not indices_in_range(flat, num_partitions):
         bad = first_bad((flat < 0) | (flat >= num_partitions))
         raise InvalidArgumentError(f"DynamicPartition: partitions{index_str(partitions.shape, bad)} = "
                                    f"{int(flat[bad])} is not in [0, {num_partitions})")
