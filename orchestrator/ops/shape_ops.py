@@ -7,6 +7,7 @@ buffer for these too, so aliasing behaves the same.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -47,10 +48,11 @@ def rank(x: Any) -> np.ndarray:
 def reshape(x: np.ndarray, new_shape: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     sizes = int_vector("Reshape", "shape", new_shape)
-    return x.reshape(_resolve_reshape(x.shape, sizes))
+    return x.reshape(_resolve_reshape(x.shape, tuple(sizes)))
 
 
-def _resolve_reshape(in_shape: tuple[int, ...], sizes: list[int]) -> tuple[int, ...]:
+@functools.lru_cache(maxsize=4096)    # a training step reshapes the same shapes every step
+def _resolve_reshape(in_shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
     """TF's ValidateSizes: one -1 is inferred from the other sizes. Zero sizes are left out
     of both products, so ``[-1, 0]`` of a (0, 3) input still infers 3."""
     unknown = -1
