@@ -64,7 +64,7 @@ def gather_columns(x: np.ndarray, index: np.ndarray, reads_zero: bool, taps: int
     pixels = x.reshape(n, h * w, c)
     if reads_zero:
         pixels = np.concatenate((pixels, np.zeros((n, 1, c), x.dtype)), axis=1)
-    return pixels.take(index, axis=1).reshape(-1, taps * c)
+    return pixels.take(index, axis=1).reshape(n * (index.shape[0] // taps), taps * c)
 
 
 @functools.lru_cache(maxsize=512)
