@@ -245,6 +245,9 @@ def _max_pool_grad_grad(op: str, x: np.ndarray, pooled: np.ndarray, grad: np.nda
 def _depth_pool(op: str, x: np.ndarray, ksize, strides, data_format) -> np.ndarray | None:
     """TF's depth-only max pooling (window and stride over channels only), or None when the
     window is spatial. The window must equal the stride and divide the depth, as in TF."""
+    if isinstance(ksize, list) and isinstance(strides, list) and len(ksize) == len(strides) == 4 \
+            and ksize[3] == 1 and strides[3] == 1:
+        return None                       # the usual spatial window, decided without conversions
     ksize, strides = int_tuple(ksize), int_tuple(strides)
     if len(ksize) != 4 or len(strides) != 4 or (ksize[3] == 1 and strides[3] == 1):
         return None

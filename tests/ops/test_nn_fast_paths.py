@@ -122,3 +122,13 @@ def test_row_reductions_equal_numpys_multi_axis_sum(dtype, shape):
     acc = np.float32 if dtype == np.float16 else dtype
     _same_bytes(get_kernel("BiasAddGrad").fn(x), x.sum(axis=leading, dtype=acc).astype(dtype))
     _same_bytes(norm_ops._channel_sum(x, leading, np.dtype(acc)), x.sum(axis=leading, dtype=acc))
+
+
+def test_filter_gradient_over_zero_channels_is_an_empty_filter():
+    x = np.zeros((2, 4, 4, 0), np.float32)
+    dy = np.ones((2, 4, 4, 3), np.float32)
+    attrs = {"strides": [1, 1, 1, 1], "padding": b"SAME"}
+    dw = get_kernel("Conv2DBackpropFilter").fn(x, np.array([2, 2, 0, 3]), dy, **attrs)
+    dx = get_kernel("Conv2DBackpropInput").fn(np.array([2, 4, 4, 0]), np.zeros((2, 2, 0, 3), np.float32),
+                                              dy, **attrs)
+    assert dw.shape == (2, 2, 0, 3) and dx.shape == (2, 4, 4, 0)
