@@ -15,8 +15,8 @@ cost is the number of numpy calls, not the arithmetic:
   clip, no overflow special case);
 * inputs are clamped below where every result is 0 anyway (-104), so the cut-off and the
   flush of denormal results become one comparison on the (non-negative) result;
-* the packet formula runs over the whole array and the last n % 8 elements are then
-  overwritten with the scalar formula (no gather of the packet part).
+* the packet formula runs over the whole array; the last n % 8 elements get the scalar
+  path's exp (libm) in place of the polynomial's before the steps both paths share.
 """
 from __future__ import annotations
 
@@ -101,8 +101,27 @@ def _exp_reduce(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m, r
 
 
-def _sigmoid_packets(x_in: np.ndarray) -> np.ndarray:
-    """e = exp(x/2)^2 (degree-5 polynomial after range reduction), then e / (1 + e)."""
+def _libm_exps(x: np.ndarray, tail: int, high: float) -> np.ndarray:
+    """Eigen's scalar path for the last ``tail`` elements: the C library's expf of
+    min(x, high), i.e. the correctly rounded double exp rounded to float."""
+    return np.array([_exp_double(min(v, high)) for v in x[x.size - tail:].tolist()], _F32)
+
+
+# Doubles from here up round to float32 infinity (FLT_MAX + half an ulp).
+_ROUNDS_TO_F32_INF = 2.0 ** 128 - 2.0 ** 103
+
+
+def _exp_double(v: float) -> float:
+    # 709 keeps math.exp from raising; infinity given here spares numpy's cast warning.
+    e = math.exp(min(v, 709.0))
+    return math.inf if e >= _ROUNDS_TO_F32_INF else e
+
+
+def _sigmoid(x_in: np.ndarray, tail: int) -> np.ndarray:
+    """e = exp(x/2)^2 (degree-5 polynomial after range reduction) on the packets, libm's
+    exp on the last ``tail`` elements; then e / (1 + e) for all of them. Results below
+    the smallest normal float are flushed at the end: e / (1 + e) is below it exactly
+    when e is (then 1 + e == 1)."""
     x = np.minimum(x_in, _SIGMOID_HIGH)          # NaN stays NaN
     np.maximum(x, _LOW, out=x)
     x *= _HALF
@@ -119,13 +138,15 @@ def _sigmoid_packets(x_in: np.ndarray) -> np.ndarray:
     p += r
     p *= _power_of_two_in_place(m)                # m in [-75, 12]: 2^m is normal
     p *= p
+    if tail:
+        p[p.size - tail:] = _libm_exps(x_in, tail, _SIGMOID_HIGH_DOUBLE)
     np.add(p, _ONE, out=r2)
     p /= r2
     p[p < _TINY] = 0                              # also every x < -104 (NaN compares false)
     return p
 
 
-def _exp_packets(x_in: np.ndarray) -> np.ndarray:
+def _exp(x_in: np.ndarray, tail: int) -> np.ndarray:
     x = np.minimum(x_in, _EXP_HIGH)               # NaN stays NaN
     np.maximum(x, _LOW, out=x)
     m, r = _exp_reduce(x)
@@ -148,74 +169,41 @@ def _exp_packets(x_in: np.ndarray) -> np.ndarray:
     y *= _power_of_two_in_place(half)
     with np.errstate(over="ignore"):
         y *= _power_of_two_in_place(m)
+    if tail:                                      # libm's exp x is above x: fmax keeps it
+        y[y.size - tail:] = _libm_exps(x_in, tail, math.inf)
     np.fmax(y, x_in, out=y)                       # +inf in, +inf out
     y[y < _TINY] = 0                              # denormals flushed; x < -104 gives 0
     return y
 
 
-# Doubles from here up round to float32 infinity (FLT_MAX + half an ulp).
-_ROUNDS_TO_F32_INF = 2.0 ** 128 - 2.0 ** 103
-
-
-def _exp_double(v: float) -> float:
-    # 709 keeps math.exp from raising; infinity given here spares numpy's cast warning.
-    e = math.exp(min(v, 709.0))
-    return math.inf if e >= _ROUNDS_TO_F32_INF else e
-
-
-def _exp_scalar(x: np.ndarray) -> np.ndarray:
-    """Eigen's scalar path: the C library's expf (the correctly rounded double exp rounded
-    to float)."""
-    return _to_f32_flushed([_exp_double(v) for v in x.tolist()])
-
-
-_TINY_DOUBLE = float(_TINY)
-
-
-def _to_f32_flushed(doubles: list[float]) -> np.ndarray:
-    """The doubles rounded to float32, results below the smallest normal float flushed to 0
-    (checked on the doubles first: the flush is rare; NaN never compares below)."""
-    e = np.array(doubles, _F32)
-    if any(d < _TINY_DOUBLE for d in doubles):
-        e[e < _TINY] = 0
-    return e
+def _tanh(x_in: np.ndarray, tail: int) -> np.ndarray:
+    return _tanh_packets(x_in)                    # one formula for every element
 
 
 _SIGMOID_HIGH_DOUBLE = float(_SIGMOID_HIGH)
 
 
-def _sigmoid_scalar(x: np.ndarray) -> np.ndarray:
-    """exp(min(x, 16.6355324)) as above (it cannot overflow), then e / (1 + e) in float32."""
-    e = _to_f32_flushed([math.exp(min(v, _SIGMOID_HIGH_DOUBLE)) for v in x.tolist()])
-    denominator = e + _ONE
-    e /= denominator
-    return e
-
-
-def _run(x: np.ndarray, packet_fn, scalar_fn) -> np.ndarray:
-    """``packet_fn`` over x in C order, then ``scalar_fn`` over the last n % 8 elements
-    (None: the same formula everywhere)."""
+def _run(x: np.ndarray, fn) -> np.ndarray:
+    """``fn(chunk, tail)`` over x in C order, in chunks; ``tail``: how many of the chunk's
+    last elements are the n % 8 that Eigen computes one by one."""
     flat = np.ascontiguousarray(x).reshape(-1)
     n = flat.size
     if n <= _CHUNK:
-        out = packet_fn(flat)
-    else:
-        out = np.empty(n, _F32)
-        for start in range(0, n, _CHUNK):
-            out[start:start + _CHUNK] = packet_fn(flat[start:start + _CHUNK])
-    tail = n % _PACKET
-    if tail and scalar_fn is not None:
-        out[n - tail:] = scalar_fn(flat[n - tail:])
+        return fn(flat, n % _PACKET).reshape(x.shape)
+    out = np.empty(n, _F32)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        out[start:stop] = fn(flat[start:stop], n % _PACKET if stop == n else 0)
     return out.reshape(x.shape)
 
 
 def tanh_f32(x: np.ndarray) -> np.ndarray:
-    return _run(x, _tanh_packets, None)
+    return _run(x, _tanh)
 
 
 def sigmoid_f32(x: np.ndarray) -> np.ndarray:
-    return _run(x, _sigmoid_packets, _sigmoid_scalar)
+    return _run(x, _sigmoid)
 
 
 def exp_f32(x: np.ndarray) -> np.ndarray:
-    return _run(x, _exp_packets, _exp_scalar)
+    return _run(x, _exp)
