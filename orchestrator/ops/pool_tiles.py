@@ -17,7 +17,9 @@ from orchestrator.ops.conv_ops import Axis
 
 
 def is_tiled(rows: Axis, cols: Axis) -> bool:
-    return rows.stride == rows.kernel and cols.stride == cols.kernel
+    """Windows side by side without overlap or gaps along both axes (a single window along
+    an axis tiles it whatever the stride)."""
+    return (rows.stride == rows.kernel or rows.out == 1) and (cols.stride == cols.kernel or cols.out == 1)
 
 
 def untile(blocks: np.ndarray, x_shape: tuple[int, ...], rows: Axis, cols: Axis) -> np.ndarray:

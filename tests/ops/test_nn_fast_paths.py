@@ -132,3 +132,23 @@ def test_filter_gradient_over_zero_channels_is_an_empty_filter():
     dx = get_kernel("Conv2DBackpropInput").fn(np.array([2, 4, 4, 0]), np.zeros((2, 2, 0, 3), np.float32),
                                               dy, **attrs)
     assert dw.shape == (2, 2, 0, 3) and dx.shape == (2, 4, 4, 0)
+
+
+@pytest.mark.parametrize("geometry", [((3, 2, 2, 4), [1, 2, 2, 1], [1, 1, 1, 1], b"VALID"),     # cnn's pool2
+                                      ((2, 3, 5, 2), [1, 3, 2, 1], [1, 1, 2, 1], b"VALID"),
+                                      ((2, 2, 3, 3), [1, 3, 3, 1], [1, 4, 3, 1], b"SAME"),
+                                      ((1, 4, 1, 2), [1, 2, 1, 1], [1, 2, 3, 1], b"SAME")], ids=str)
+def test_single_window_axes_take_the_tiled_paths_with_the_loops_bits(geometry, monkeypatch):
+    shape, ksize, strides, padding = geometry
+    rng = np.random.default_rng(9)
+    x = rng.integers(-2, 3, shape).astype(np.float32)      # ties inside windows
+    attrs = {"ksize": ksize, "strides": strides, "padding": padding}
+    pooled = get_kernel("MaxPool").fn(x, **attrs)
+    grad = rng.standard_normal(pooled.shape).astype(np.float32)
+    fast = [get_kernel("MaxPoolGrad").fn(x, pooled, grad, **attrs),
+            get_kernel("AvgPoolGrad").fn(np.array(shape), grad, **attrs)]
+    monkeypatch.setattr(pool_ops, "is_tiled", lambda rows, cols: False)
+    general = [get_kernel("MaxPoolGrad").fn(x, pooled, grad, **attrs),
+               get_kernel("AvgPoolGrad").fn(np.array(shape), grad, **attrs)]
+    for a, b in zip(fast, general):
+        _same_bytes(a, b)
