@@ -63,7 +63,7 @@ class FlatSchedule:
     """A compiled straight-line program. ``run(inputs)`` returns the values of ``output_slots``."""
 
     __slots__ = ("steps", "template", "input_slots", "output_slots", "copy_outputs", "num_ops", "finalize",
-                 "_program", "_program_steps", "_runs")
+                 "_program", "_program_steps", "_runs", "_inputs_in_front")
 
     def __init__(self, steps: Sequence[Step], template: list, input_slots: Sequence[int],
                  output_slots: Sequence[int], copy_outputs: Sequence[bool], finalize: bool = True):
@@ -77,18 +77,27 @@ class FlatSchedule:
         self._program: Callable | None = None
         self._program_steps: tuple | None = None
         self._runs = 0
+        # Inputs in slots 0..k-1 (the usual case) are placed with one slice assignment.
+        self._inputs_in_front = self.input_slots == tuple(range(len(self.input_slots)))
 
     def run(self, inputs: Sequence[Any]) -> list[Any]:
         vals = self.template.copy()
-        for slot, value in zip(self.input_slots, inputs):
-            vals[slot] = value
+        if self._inputs_in_front and len(inputs) == len(self.input_slots):
+            vals[:len(inputs)] = inputs
+        else:
+            for slot, value in zip(self.input_slots, inputs):
+                vals[slot] = value
         steps = self.steps
         if self._program_steps is steps:
-            _run_program(self._program, steps, vals)
-        elif self._program is None and self._runs:
-            # The second run: the schedule is in use, generate its program once.
-            self._program, self._program_steps = generate_program(steps), steps
-            _run_program(self._program, steps, vals)
+            outputs = _run_program(self._program, steps, vals)
+            return outputs if outputs is not None else self._outputs(vals)
+        if self._program is None and self._runs:
+            # The second run: the schedule is in use, generate its program once. An inner
+            # schedule's program also returns its outputs.
+            self._program = generate_program(steps, None if self.finalize else self.output_slots)
+            self._program_steps = steps
+            outputs = _run_program(self._program, steps, vals)
+            return outputs if outputs is not None else self._outputs(vals)
         else:
             # The first run, or steps swapped by a caller (the profiler wraps kernels).
             self._runs += 1
@@ -143,10 +152,11 @@ class FlatSchedule:
 _PROGRAM_FILE = "<flat schedule>"
 
 
-def generate_program(steps: Sequence[Step]) -> Callable[[list], None]:
+def generate_program(steps: Sequence[Step], output_slots: Sequence[int] | None = None) -> Callable[[list], Any]:
     """A function ``program(vals)`` doing what the interpreted loop does for ``steps``, as
     straight-line code: line 2 + i is step i's call (``_run_program`` maps a failing line
-    back to its node), followed by the frees of slots whose last use it was."""
+    back to its node), followed by the frees of slots whose last use it was. It returns
+    the list of ``output_slots`` values if given, else None."""
     namespace: dict[str, Any] = {"_deref": deref, "_outputs": _checked_outputs}
     lines = ["def program(vals):"]
     for i, step in enumerate(steps):
@@ -171,7 +181,10 @@ def generate_program(steps: Sequence[Step]) -> Callable[[list], None]:
         if step.free:
             line += "; " + " = ".join(f"vals[{s}]" for s in step.free) + " = None"
         lines.append("    " + line)
-    lines.append("    return None")
+    if output_slots is None:
+        lines.append("    return None")
+    else:
+        lines.append("    return [" + ", ".join(f"vals[{s}]" for s in output_slots) + "]")
     exec(compile("\n".join(lines), _PROGRAM_FILE, "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace["program"]
 
@@ -182,9 +195,9 @@ def _checked_outputs(result: Any, nout: int) -> Any:
     return result
 
 
-def _run_program(program: Callable[[list], None], steps: Sequence[Step], vals: list) -> None:
+def _run_program(program: Callable[[list], Any], steps: Sequence[Step], vals: list) -> Any:
     try:
-        program(vals)
+        return program(vals)
     except Exception as exc:  # noqa: BLE001 - re-raised with the node named
         node = None
         tb = exc.__traceback__

@@ -122,3 +122,22 @@ def test_swapped_steps_run_interpreted() -> None:
         sched.steps = saved
     assert len(called) == len(saved)
     assert sched._program_steps is saved         # the program of the real steps is kept
+
+
+def test_inner_schedule_program_returns_its_outputs_unfinalized() -> None:
+    """finalize=False (loop and function bodies): a Ref output stays the Ref, on every run."""
+    sched, ref = schedule()
+    inner = FlatSchedule(sched.steps, sched.template, [0], [7, 1], [False, False], finalize=False)
+    ref.set(np.array([10.0, 20.0], np.float32))
+    runs = [inner.run([np.array([1.0, 2.0], np.float32)]) for _ in range(3)]
+    assert inner._program is not None
+    for total, handle in runs:
+        assert total.tolist() == [40.0] and handle is ref
+
+
+def test_inputs_outside_the_first_slots() -> None:
+    steps = [make_step(np.subtract, (0, 1), (), {}, 2, -1, (), node("sub"))]
+    sched = FlatSchedule(steps, [None, None, None], [1, 0], [2], [False])
+    for _ in range(3):                               # interpreted, then generated
+        (diff,) = sched.run([np.float32(1.0), np.float32(5.0)])
+        assert diff == 4.0                           # slot 0 holds the second input
