@@ -24,9 +24,9 @@ from orchestrator.ops.registry import kernel
 _UNIQUE_DICT_MAX = 100
 
 
-def _unique_first_order(op: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(positions of first occurrences, index of each element's value, counts), values in
-    order of first occurrence. NaNs are all distinct (NaN != NaN in TF's hash map);
+def _unique_first_order(op: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of first occurrences, index of each element's value), values in order of
+    first occurrence. NaNs are all distinct (NaN != NaN in TF's hash map);
     -0.0 and 0.0 are one value, kept as whichever came first."""
     x = np.asarray(x)
     if x.ndim != 1:
@@ -36,7 +36,7 @@ def _unique_first_order(op: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return _unique_by_sort(x)
 
 
-def _unique_by_dict(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _unique_by_dict(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # ``tolist`` makes a new float object per element, and a NaN hashes by identity, so
     # NaNs never meet; -0.0 == 0.0 with equal hashes, so they share the first one's slot.
     ids: dict = {}
@@ -47,11 +47,10 @@ def _unique_by_dict(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if k == len(first):
             first.append(position)
         idx.append(k)
-    idx_array = np.array(idx, dtype=np.intp)
-    return np.array(first, dtype=np.intp), idx_array, np.bincount(idx_array, minlength=len(first))
+    return np.array(first, dtype=np.intp), np.array(idx, dtype=np.intp)
 
 
-def _unique_by_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _unique_by_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One stable sort groups equal values (``!=`` of neighbours starts a group, so each NaN
     is its own); stability makes a group's first member its first occurrence. Groups are
     numbered in order of first occurrence by a running count over the marked first
@@ -76,18 +75,13 @@ def _unique_by_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     id_of_group = (is_first.cumsum() - 1)[first_of_group]
     idx = np.empty(n, dtype=np.intp)
     idx[order] = id_of_group[group_of_ranked]
-    group_ends = np.empty_like(start_positions)
-    group_ends[:-1] = start_positions[1:]
-    group_ends[-1] = n
-    counts = np.empty(first.size, dtype=np.intp)
-    counts[id_of_group] = group_ends - start_positions
-    return first, idx, counts
+    return first, idx
 
 
 @kernel("Unique", multi=True)
 def unique(x: np.ndarray, *, out_idx: DType = DType.INT32) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x)
-    first, idx, _ = _unique_first_order("Unique", x)
+    first, idx = _unique_first_order("Unique", x)
     return x[first], idx.astype(out_idx.numpy)
 
 
@@ -95,7 +89,8 @@ def unique(x: np.ndarray, *, out_idx: DType = DType.INT32) -> tuple[np.ndarray, 
 def unique_with_counts(x: np.ndarray, *, out_idx: DType = DType.INT32
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.asarray(x)
-    first, idx, counts = _unique_first_order("UniqueWithCounts", x)
+    first, idx = _unique_first_order("UniqueWithCounts", x)
+    counts = np.bincount(idx, minlength=first.size)
     return x[first], idx.astype(out_idx.numpy), counts.astype(out_idx.numpy)
 
 
