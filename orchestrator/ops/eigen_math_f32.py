@@ -138,8 +138,9 @@ def _sigmoid(x_in: np.ndarray, tail: int) -> np.ndarray:
     p += r
     p *= _power_of_two_in_place(m)                # m in [-75, 12]: 2^m is normal
     p *= p
-    if tail:
-        p[p.size - tail:] = _libm_exps(x_in, tail, _SIGMOID_HIGH_DOUBLE)
+    if tail:                                      # libm's exp of min(x, 16.63...) cannot overflow
+        p[p.size - tail:] = np.array([math.exp(min(v, _SIGMOID_HIGH_DOUBLE))
+                                      for v in x_in[x_in.size - tail:].tolist()], _F32)
     np.add(p, _ONE, out=r2)
     p /= r2
     p[p < _TINY] = 0                              # also every x < -104 (NaN compares false)
