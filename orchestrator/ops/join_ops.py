@@ -206,7 +206,15 @@ def tile(x: np.ndarray, multiples: Any) -> np.ndarray:
     for i, r in enumerate(reps):
         if r < 0:
             raise InvalidArgumentError(f"Tile: Expected multiples[{i}] >= 0, but got {r}")
-    return np.tile(x, reps) if x.ndim else x.copy()
+    if not x.ndim:
+        return x.copy()
+    if all(r == 1 or d == 1 for r, d in zip(reps, x.shape)):
+        # Only unit dims repeat (the gradients of Mean/Sum tile this way): one broadcast
+        # copy, where np.tile copies once per repeated dim.
+        out = np.empty(tuple(r * d for r, d in zip(reps, x.shape)), dtype=x.dtype)
+        out[...] = x
+        return out
+    return np.tile(x, reps)
 
 
 def _paddings(op: str, x: np.ndarray, paddings: Any) -> list[tuple[int, int]]:

@@ -238,6 +238,20 @@ def test_dynamic_stitch_matches_a_loop_short_and_long(n):
         get_kernel("DynamicStitch").fn(*idx, *data, N=2)
 
 
+def test_tile_broadcast_and_general_paths_match_np_tile():
+    """Repeating only unit dims is one broadcast copy, anything else goes through np.tile:
+    both give np.tile's values in a fresh writable buffer."""
+    rng = np.random.default_rng(11)
+    for shape in [(3,), (1,), (8, 1, 4), (1, 1, 1, 6), (2, 0, 3), (1, 0)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        for _ in range(8):
+            reps = rng.integers(0, 4, len(shape))
+            out = get_kernel("Tile").fn(x, reps.astype(np.int32))
+            np.testing.assert_array_equal(out, np.tile(x, reps))
+            assert out.shape == np.tile(x, reps).shape and out.dtype == x.dtype
+            assert out.flags.writeable and not np.shares_memory(out, x)
+
+
 def test_gather_batch_dims_matches_a_loop():
     rng = np.random.default_rng(3)
     params = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
