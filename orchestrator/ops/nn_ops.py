@@ -175,6 +175,8 @@ def _cached_bias_axis(op: str, ndim: int, shape: tuple[int, ...], data_format: b
 
 
 def _bias_add(op: str, value: np.ndarray, bias: np.ndarray, data_format: bytes | str) -> np.ndarray:
+    if data_format == b"NHWC" and value.ndim >= 2 and bias.ndim == 1 and bias.shape[0] == value.shape[-1]:
+        return np.add(value, bias)      # the usual case, decided without the general checks
     axis = _bias_axis(op, value, data_format)
     if bias.ndim != 1 or bias.shape[0] != value.shape[axis]:
         raise InvalidArgumentError(
