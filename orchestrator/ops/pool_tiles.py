@@ -83,7 +83,9 @@ def route_to_first_max(x: np.ndarray, grad: np.ndarray, lowest, rows: Axis, cols
     value tied with the padding): every window gathered as a row by one cached index,
     argmax per row, each grad value written to its pick's flat position."""
     positions = window_positions(x.shape, rows, cols)
-    values = np.append(x.reshape(-1), x.dtype.type(lowest))    # the padding value at x.size
+    values = x.reshape(-1)
+    if rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after:
+        values = np.append(values, x.dtype.type(lowest))         # the padding value at x.size
     picks = values.take(positions).argmax(axis=1)
     targets = positions.reshape(-1).take(_row_starts(*positions.shape) + picks)
     routed = np.zeros(x.size + 1, grad.dtype)
