@@ -11,6 +11,7 @@ once at the end, which agrees with TF to an ulp.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -24,8 +25,15 @@ from orchestrator.ops.registry import kernel
 
 def reduction_axes(op: str, axis: np.ndarray, rank: int) -> tuple[int, ...]:
     """Normalised axes (non-negative, in the order given); errors name the op like TF's."""
+    given = tuple(axis.reshape(-1).tolist() if isinstance(axis, np.ndarray) else np.ravel(axis).tolist())
+    return _normalised_axes(op, given, rank)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_axes(op: str, given: tuple[int, ...], rank: int) -> tuple[int, ...]:
+    # A pure function of (axes, rank): worked out once per signature (errors are not cached).
     axes: list[int] = []
-    for a in (axis.reshape(-1).tolist() if isinstance(axis, np.ndarray) else np.ravel(axis).tolist()):
+    for a in given:
         if not -rank <= a < max(rank, 1) or (rank == 0 and a != 0):
             raise InvalidArgumentError(
                 f"{op}: Invalid reduction dimension ({a} for input with {rank} dimension(s)")
@@ -44,14 +52,16 @@ def _accumulation_dtype(x: np.ndarray) -> np.dtype:
 
 
 def _register_reduction(op: str, reduce: Callable[[np.ndarray, tuple[int, ...], bool], np.ndarray],
-                        identity_without_axes: bool = True, quiet: bool = False) -> None:
-    """``quiet``: silence numpy's float warnings (0/0 of an empty Mean, roots of wrapped
-    integer sums); the others skip np.errstate, which costs microseconds per call."""
+                        identity_without_axes: bool = True, quiet: bool = False,
+                        quiet_if_empty: bool = False) -> None:
+    """``quiet``: silence numpy's float warnings (roots of wrapped integer sums);
+    ``quiet_if_empty``: only for empty input (0/0 of an empty Mean). The others skip
+    np.errstate, which costs microseconds per call."""
     def reduction_kernel(input: np.ndarray, axis: np.ndarray, *, keep_dims: bool = False) -> np.ndarray:  # noqa: A002
         axes = reduction_axes(op, axis, input.ndim)
         if not axes and identity_without_axes:
             return input
-        if not quiet:
+        if not quiet and not (quiet_if_empty and input.size == 0):
             return as_array(reduce(input, axes, keep_dims))
         with np.errstate(all="ignore"):
             return as_array(reduce(input, axes, keep_dims))
@@ -128,7 +138,7 @@ def _euclidean_norm(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndar
 
 # With no axes TF still squares and roots each element: EuclideanNorm(x, []) == |x|.
 _register_reduction("EuclideanNorm", _euclidean_norm, identity_without_axes=False, quiet=True)
-_register_reduction("Mean", _mean, quiet=True)
+_register_reduction("Mean", _mean, quiet_if_empty=True)
 for _op, _fn in {
     "Sum": _sum, "Prod": _prod,
     "Max": _extreme(np.maximum.reduce, _lowest), "Min": _extreme(np.minimum.reduce, _highest),
