@@ -42,7 +42,10 @@ def _mat_mul(op: str, a: np.ndarray, b: np.ndarray, transpose_a: bool, transpose
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     lhs = a.T if transpose_a else a
     rhs = b.T if transpose_b else b
-    _check_inner(op, a, b, lhs.shape[1], rhs.shape[0])
+    if lhs.shape[1] != rhs.shape[0]:
+        _check_inner(op, a, b, lhs.shape[1], rhs.shape[0])
+    if a.dtype is out_dtype and b.dtype is out_dtype and out_dtype not in NARROW_FLOATS:
+        return np.matmul(lhs, rhs)          # the common case, without _product's conversions
     return as_array(_product(lhs, rhs, out_dtype))
 
 
