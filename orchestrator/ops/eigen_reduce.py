@@ -65,6 +65,8 @@ def tf_order_reduce(ufunc: np.ufunc, x: np.ndarray, axes: tuple[int, ...], keep:
     flat = np.ascontiguousarray(x).reshape(dims)
     if mode == "copy":
         result = flat.copy()                              # only size-1 dimensions reduced
+    elif mode == "row" and flat.size < _UNROLL * packet:
+        result = np.array(_short_row(_SCALAR_OP[ufunc], flat, packet))
     elif mode == "row":
         result = _reduce_rows(ufunc, flat.reshape(1, -1), packet, 0)
     elif mode == "rows":
@@ -137,6 +139,31 @@ def _combine(ufunc: np.ufunc, left: np.ndarray, right: np.ndarray, dtype: np.dty
     # The reducer starts from its identity and takes the left half, then the right one.
     identity = np.asarray(0 if ufunc is np.add else 1, dtype)
     return ufunc(ufunc(identity, left), right)
+
+
+def _short_row(step, row: np.ndarray, packet: int) -> np.generic:
+    """``_leaf`` of one row shorter than one unrolled block (a loss, a small gradient), on
+    numpy scalars of the row's type: each step rounds like the array ops, with far fewer
+    array calls. Packets add lane by lane, fold in halves, the scalar tail goes last."""
+    n = row.size
+    whole = n - n % packet
+    total = None
+    if whole:
+        lanes = row[:packet]
+        for start in range(packet, whole, packet):
+            lanes = step(lanes, row[start:start + packet])
+        width = packet // 2
+        while width > 1:
+            lanes = step(lanes[:width], lanes[width:2 * width])
+            width //= 2
+        total = step(lanes[0], lanes[1])
+    if n > whole:
+        items = list(row[whole:])
+        tail = items[0]
+        for item in items[1:]:
+            tail = step(tail, item)
+        total = tail if total is None else step(tail, total)
+    return total
 
 
 def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
