@@ -67,3 +67,9 @@ def test_input_untouched_and_specials(name: str) -> None:
         assert np.all((finite >= 0) & (finite <= 1))
     if name == "exp":
         assert out[list(SPECIALS).index(np.inf)] == np.inf and out[list(SPECIALS).index(-np.inf)] == 0
+
+
+def test_clip_ufunc_and_its_fallback_agree() -> None:
+    x = np.concatenate([SPECIALS, -SPECIALS, values(64)])
+    for low, high in [(m._LOW, m._SIGMOID_HIGH), (m._NEG_TANH_CLAMP, m._TANH_CLAMP), (m._LOW, m._EXP_HIGH)]:
+        assert np.array_equal(bits(m._clamped(x, low, high)), bits(m._min_then_max(x, low, high)))
