@@ -138,7 +138,15 @@ def _sigmoid(x_in: np.ndarray, tail: int) -> np.ndarray:
     when e is (then 1 + e == 1)."""
     x = _clamped(x_in, _LOW, _SIGMOID_HIGH)
     x *= _HALF
-    m, r = _exp_reduce(x)
+    # _exp_reduce and _power_of_two_in_place written out: one Python frame less each
+    # (this runs for every gate of every RNN step).
+    m = x * _LOG2E
+    m += _HALF
+    np.floor(m, out=m)
+    r = m * _LN2_HI
+    r += x
+    np.multiply(m, _LN2_LO, out=x)
+    r += x
     r2 = r * r
     p_even = r2 * _SIGMOID_P[0]
     p_even += _SIGMOID_P[1]
@@ -149,7 +157,10 @@ def _sigmoid(x_in: np.ndarray, tail: int) -> np.ndarray:
     p *= r2
     r += _ONE
     p += r
-    p *= _power_of_two_in_place(m)                # m in [-75, 12]: 2^m is normal
+    m += _POW2_MAGIC                              # m in [-75, 12]: 2^m is normal
+    bits = m.view(np.uint32)
+    np.left_shift(bits, _MANTISSA_BITS, out=bits)
+    p *= m
     p *= p
     if tail:                                      # libm's exp of min(x, 16.63...) cannot overflow
         p[p.size - tail:] = np.array([math.exp(min(v, _SIGMOID_HIGH_DOUBLE))
@@ -215,6 +226,9 @@ def tanh_f32(x: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_f32(x: np.ndarray) -> np.ndarray:
+    if x.size <= _CHUNK:                          # _run's small case, one frame less
+        flat = np.ascontiguousarray(x).reshape(-1)
+        return _sigmoid(flat, flat.size % _PACKET).reshape(x.shape)
     return _run(x, _sigmoid)
 
 
