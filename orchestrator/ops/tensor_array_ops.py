@@ -68,6 +68,7 @@ class TensorArray:
         self.closed = False
         self.slots = [_Slot() for _ in range(size)]
         self.grads: dict[str, TensorArray] = {}
+        self.handle: StepResourceHandle | None = None   # a gradient array's handle, once made
 
     def fail(self, op: str, message: str) -> InvalidArgumentError:
         return InvalidArgumentError(f"{op}: TensorArray {self.name}: {message}")
@@ -239,7 +240,7 @@ def _grad(op: str, handle: Any, source: bytes, prefix: tuple[int, ...] | None) -
 def tensor_array_grad_v3(handle: Any, flow_in: Any, *, source: bytes = b""
                          ) -> tuple[StepResourceHandle, np.ndarray]:
     grad = _grad("TensorArrayGradV3", handle, source, None)
-    return _handle(grad, "_tensor_array_grads"), flow_in
+    return _grad_handle(grad), flow_in
 
 
 @kernel("TensorArrayGradWithShape", multi=True, stateful=True)
@@ -250,7 +251,18 @@ def tensor_array_grad_with_shape(handle: Any, flow_in: Any, shape_to_prepend: An
         raise InvalidArgumentError(f"TensorArrayGradWithShape: shape_to_prepend must be a vector of "
                                    f"non-negative sizes, found {prefix.tolist()}")
     grad = _grad("TensorArrayGradWithShape", handle, source, tuple(int(d) for d in prefix))
-    return _handle(grad, "_tensor_array_grads"), flow_in
+    return _grad_handle(grad), flow_in
+
+
+def _grad_handle(grad: TensorArray) -> StepResourceHandle:
+    """The gradient array's handle, made once: backprop loops ask for it every iteration
+    and a handle (a frozen dataclass) costs microseconds to build. Kernels reach the array
+    through it; its name and dtype never change (its shape field keeps the element shape
+    known when it was made, as any handle does)."""
+    handle = grad.handle
+    if handle is None:
+        handle = grad.handle = _handle(grad, "_tensor_array_grads")
+    return handle
 
 
 @kernel("TensorArrayWriteV3", stateful=True)
