@@ -89,7 +89,10 @@ class FlatSchedule:
                 vals[slot] = value
         steps = self.steps
         if self._program_steps is steps:
-            outputs = _run_program(self._program, steps, vals)
+            try:
+                outputs = self._program(vals)
+            except Exception as exc:  # noqa: BLE001 - re-raised with the node named
+                _raise_from_program(exc, steps)
             return outputs if outputs is not None else self._outputs(vals)
         if self._program is None and self._runs:
             # The second run: the schedule is in use, generate its program once. An inner
@@ -199,17 +202,22 @@ def _run_program(program: Callable[[list], Any], steps: Sequence[Step], vals: li
     try:
         return program(vals)
     except Exception as exc:  # noqa: BLE001 - re-raised with the node named
-        node = None
-        tb = exc.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == _PROGRAM_FILE and tb.tb_lineno >= 2:
-                node = steps[tb.tb_lineno - 2].node
-                break
-            tb = tb.tb_next
-        error = node_error(node, exc)
-        if error is exc:
-            raise
-        raise error from exc
+        _raise_from_program(exc, steps)
+
+
+def _raise_from_program(exc: Exception, steps: Sequence[Step]) -> None:
+    """Re-raise ``exc`` from a generated program naming the node of the failing line."""
+    node = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _PROGRAM_FILE and tb.tb_lineno >= 2:
+            node = steps[tb.tb_lineno - 2].node
+            break
+        tb = tb.tb_next
+    error = node_error(node, exc)
+    if error is exc:
+        raise exc
+    raise error from exc
 
 
 def node_error(node: Any, exc: BaseException) -> BaseException:
