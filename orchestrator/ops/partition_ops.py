@@ -1,9 +1,12 @@
 """Kernels that group or regroup elements: Unique, UniqueWithCounts, ListDiff,
 DynamicPartition, DynamicStitch and ParallelDynamicStitch.
 
-All are vectorised with sorts instead of TF's hash maps and loops, and then put back
-into TF's order: Unique lists values in order of first occurrence; DynamicPartition
+Large inputs are vectorised with sorts instead of TF's hash maps and loops, and then put
+back into TF's order: Unique lists values in order of first occurrence; DynamicPartition
 keeps each partition in input order; DynamicStitch lets the last write to an index win.
+Small ones (an embedding batch's tens of ids) take plain Python where numpy's per-call
+overhead would cost more than the work: Unique walks a dict as TF does, the stitches check
+range and repeats on a list.
 """
 from __future__ import annotations
 

@@ -5,6 +5,10 @@ words out. TF's stateful random ops key the generator with ``seed`` and put ``se
 in the counter's upper 64 bits; the lower 64 bits are the block number, starting at the
 op's per-session base (which advances by ``num_elements * 256`` per run).
 
+The ten rounds run as numpy ops over all blocks, or — for up to ``PACKED_MAX_BLOCKS``
+blocks, where ~50 numpy calls would cost more than the arithmetic — on Python integers
+that pack every block's counter word into its own 64-bit field (``_rounds_packed``).
+
 This module only produces words and turns them into TF's uniform bits; the
 distributions (Box–Muller, truncation, integer ranges) live in ``random_ops``.
 
