@@ -50,14 +50,22 @@ class TensorList:
                 f"dtype={dtype_name(self.element_dtype)})")
 
 
+_OBJECT = np.dtype(object)
+
+
 def as_variant(tensor_list: TensorList) -> np.ndarray:
     """The 0-d object array the executor carries for a DT_VARIANT value."""
-    out = np.empty((), dtype=object)
+    out = np.empty((), _OBJECT)
     out[()] = tensor_list
     return out
 
 
 def input_list(op: str, value: Any) -> TensorList:
+    # The common case first, by identity checks only (v2 loops push/pop lists ~100 times a step).
+    if type(value) is np.ndarray and value.dtype is _OBJECT and not value.shape:
+        item = value[()]
+        if type(item) is TensorList:
+            return item
     if isinstance(value, TensorList):
         return value
     if isinstance(value, np.ndarray) and value.dtype == object:
