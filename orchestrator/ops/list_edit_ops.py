@@ -15,7 +15,7 @@ from orchestrator.ops.collection_ops import (
     as_partial_shape, attr_numpy_dtype, dtype_name, is_compatible, is_fully_defined, merge_shapes,
     scalar_int, shape_from_tensor, shape_str,
 )
-from orchestrator.ops.list_ops import TensorList, _check_dtype, _element_shape, as_variant, input_list
+from orchestrator.ops.list_ops import _OBJECT, TensorList, _check_dtype, _element_shape, as_variant, input_list
 from orchestrator.ops.registry import kernel
 
 
@@ -229,8 +229,9 @@ def tensor_list_concat_v2(input_handle: Any, element_shape: Any, leading_dims: A
 # ------------------------------------------------------------- list arithmetic
 
 def is_list_variant(value: Any) -> bool:
-    """Whether a kernel input is a DT_VARIANT TensorList (lets ZerosLike/AddN dispatch here)."""
-    return (isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0
+    """Whether a kernel input is a DT_VARIANT TensorList (lets ZerosLike/AddN dispatch here).
+    The dtype test is by identity: numeric inputs (nearly all calls) leave at once."""
+    return (isinstance(value, np.ndarray) and value.dtype is _OBJECT and value.ndim == 0
             and isinstance(value[()], TensorList))
 
 
