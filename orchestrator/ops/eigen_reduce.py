@@ -158,10 +158,9 @@ def _short_row(step, row: np.ndarray, packet: int) -> np.generic:
             width //= 2
         total = step(lanes[0], lanes[1])
     if n > whole:
-        items = list(row[whole:])
-        tail = items[0]
-        for item in items[1:]:
-            tail = step(tail, item)
+        tail = row[whole]                 # indexing: iterating an array makes scalars slowly
+        for i in range(whole + 1, n):
+            tail = step(tail, row[i])
         total = tail if total is None else step(tail, total)
     return total
 
@@ -176,10 +175,10 @@ def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
     scalar = None
     if n > whole and m == 1:
         step = _SCALAR_OP[ufunc]
-        items = list(rows[0, whole:])
-        total = items[0]
-        for item in items[1:]:
-            total = step(total, item)
+        row = rows[0]
+        total = row[whole]
+        for i in range(whole + 1, n):
+            total = step(total, row[i])
         scalar = np.array([total])
     elif n > whole:
         scalar = rows[:, whole]
