@@ -149,6 +149,10 @@ class StepResourceHandle(ResourceHandle):
 
 def step_resource(op: str, handle: Any, kind: type) -> Any:
     """The ``kind`` object behind a handle input (the handle or a 0-d object array of it)."""
+    if type(handle) is StepResourceHandle:        # what the executor passes: identity checks only
+        resource = handle.resource                # (v1 loops push/pop stacks ~90 times a step)
+        if type(resource) is kind:
+            return resource
     if isinstance(handle, np.ndarray) and handle.dtype == object and handle.size == 1:
         handle = handle.reshape(-1)[0]
     resource = getattr(handle, "resource", None)
