@@ -34,13 +34,18 @@ def tensor_list_push_back(input_handle: Any, tensor: Any, *,
                           element_dtype: DType = DType.FLOAT) -> np.ndarray:
     op = "TensorListPushBack"
     tl = input_list(op, input_handle)
-    _check_dtype(op, element_dtype, tl)
-    item = np.asarray(tensor)
-    _check_item(op, tl, item, "append")
-    if tl.max_num_elements != -1 and len(tl.tensors) >= tl.max_num_elements:
-        raise InvalidArgumentError(f"{op}: Tried to push item into a full list list size: {len(tl.tensors)} "
-                                   f"max_num_elements: {tl.max_num_elements}")
-    return as_variant(tl.with_tensors(tl.tensors + [item]))
+    item = tensor if type(tensor) is np.ndarray else np.asarray(tensor)
+    # v2 loops push ~50 times a step: the common case (unbounded list, item of exactly the
+    # list's dtype and shape) is recognised by identity/equality checks without helper calls.
+    if not (tl.max_num_elements == -1 and item.dtype is tl.element_dtype
+            and attr_numpy_dtype(element_dtype) is item.dtype
+            and (tl.element_shape is None or tl.element_shape == item.shape)):
+        _check_dtype(op, element_dtype, tl)
+        _check_item(op, tl, item, "append")
+        if tl.max_num_elements != -1 and len(tl.tensors) >= tl.max_num_elements:
+            raise InvalidArgumentError(f"{op}: Tried to push item into a full list list size: "
+                                       f"{len(tl.tensors)} max_num_elements: {tl.max_num_elements}")
+    return as_variant(TensorList(tl.tensors + [item], tl.element_shape, tl.element_dtype, tl.max_num_elements))
 
 
 @kernel("TensorListPushBackBatch")
@@ -69,16 +74,20 @@ def tensor_list_pop_back(input_handle: Any, element_shape: Any, *,
                          element_dtype: DType = DType.FLOAT) -> tuple[np.ndarray, np.ndarray]:
     op = "TensorListPopBack"
     tl = input_list(op, input_handle)
-    dtype = _check_dtype(op, element_dtype, tl)
+    dtype = attr_numpy_dtype(element_dtype)
+    if dtype is not tl.element_dtype:             # identity: the cheap common case
+        dtype = _check_dtype(op, element_dtype, tl)
     if not tl.tensors:
         raise InvalidArgumentError(f"{op}: Trying to pop from an empty list.")
     item = tl.tensors[-1]
-    if item is None:
-        shape = _element_shape(op, tl, element_shape)
-        if not is_fully_defined(shape):
-            raise InvalidArgumentError(f"{op}: Trying to read an uninitialized tensor but element_shape is "
-                                       f"not fully defined: {shape_str(shape)}")
-        item = np.zeros(shape, dtype)
+    if item is not None:                          # v2 backprop pops ~50 times a step
+        return as_variant(TensorList(tl.tensors[:-1], tl.element_shape, tl.element_dtype,
+                                     tl.max_num_elements)), item
+    shape = _element_shape(op, tl, element_shape)
+    if not is_fully_defined(shape):
+        raise InvalidArgumentError(f"{op}: Trying to read an uninitialized tensor but element_shape is "
+                                   f"not fully defined: {shape_str(shape)}")
+    item = np.zeros(shape, dtype)
     return as_variant(tl.with_tensors(tl.tensors[:-1])), item
 
 
