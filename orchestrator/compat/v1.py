@@ -46,6 +46,7 @@ class _LazyNamespace(types.ModuleType):
 _GRAPH = "orchestrator.graph.model"
 _CKPT_STATE = "orchestrator.checkpoint.state_file"
 _CKPT_READER = "orchestrator.checkpoint.reader"
+_VARIABLES = "orchestrator.graph.variables"
 
 train = _LazyNamespace("orchestrator.compat.v1.train", {
     "import_meta_graph": "orchestrator.graph.load",
@@ -71,6 +72,12 @@ _TOP_LEVEL = {
     "get_collection_ref": _GRAPH,
     "add_to_collection": _GRAPH,
     "Session": "orchestrator.exec.session",
+    "global_variables": _VARIABLES,
+    "local_variables": _VARIABLES,
+    "trainable_variables": _VARIABLES,
+    "variables_initializer": _VARIABLES,
+    "global_variables_initializer": _VARIABLES,
+    "local_variables_initializer": _VARIABLES,
     "DeviceSpec": "orchestrator.graph.devices",
     "DType": "orchestrator.dtypes",
     "as_dtype": "orchestrator.dtypes",
