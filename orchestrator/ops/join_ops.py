@@ -21,6 +21,15 @@ from orchestrator.ops.registry import kernel
 # ------------------------------------------------------------------------ concat
 
 def _concat(op: str, values: list[np.ndarray], axis_value: Any) -> np.ndarray:
+    # RNN cells concatenate [x, h] every step: with an integer scalar axis, numpy's own checks
+    # go first; whatever it rejects (scalars, rank/dimension mismatch, axis out of range) is
+    # diagnosed below with TF's message.
+    if len(values) > 1 and type(axis_value) is np.ndarray and axis_value.ndim == 0 \
+            and axis_value.dtype.kind in "iu":
+        try:
+            return np.concatenate(values, axis=int(axis_value))
+        except ValueError:
+            pass
     values = [np.asarray(v) for v in values]
     first = values[0]
     rank = first.ndim
