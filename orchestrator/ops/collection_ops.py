@@ -194,9 +194,14 @@ def stack_v2(max_size: Any, *, ctx: KernelContext, elem_type: DType = DType.FLOA
 @kernel("StackPushV2", stateful=True)
 def stack_push_v2(handle: Any, elem: Any, *, swap_memory: bool = False) -> np.ndarray:
     # swap_memory asks TF to move the value to host memory: everything is host memory here.
-    stack = step_resource("StackPushV2", handle, Stack)
-    stack.check_open("StackPushV2")
-    elem = np.asarray(elem)
+    # v1 backprop loops push/pop ~45 times a step each: the usual handle is read directly.
+    stack = handle.resource if type(handle) is StepResourceHandle else None
+    if type(stack) is not Stack:
+        stack = step_resource("StackPushV2", handle, Stack)
+    if stack.closed:
+        stack.check_open("StackPushV2")
+    if type(elem) is not np.ndarray:
+        elem = np.asarray(elem)
     if elem.dtype is not stack.dtype and elem.dtype != stack.dtype:   # identity: the cheap common case
         raise InvalidArgumentError(f"StackPushV2: Stack[{stack.name}] must have type "
                                    f"{dtype_name(stack.dtype)} but got {dtype_name(elem.dtype)}")
@@ -209,11 +214,14 @@ def stack_push_v2(handle: Any, elem: Any, *, swap_memory: bool = False) -> np.nd
 
 @kernel("StackPopV2", stateful=True)
 def stack_pop_v2(handle: Any, *, elem_type: DType = DType.FLOAT) -> np.ndarray:
-    stack = step_resource("StackPopV2", handle, Stack)
-    stack.check_open("StackPopV2")
+    stack = handle.resource if type(handle) is StepResourceHandle else None
+    if type(stack) is not Stack:
+        stack = step_resource("StackPopV2", handle, Stack)
+    if stack.closed:
+        stack.check_open("StackPopV2")
     if not stack.items:
         raise InvalidArgumentError(f"StackPopV2: Stack[{stack.name}] is empty when calling Pop().")
-    want = attr_numpy_dtype(elem_type)
+    want = _NUMPY_OF.get(elem_type) or attr_numpy_dtype(elem_type)
     if want is not stack.dtype and want != stack.dtype:
         raise InvalidArgumentError(f"StackPopV2: Stack[{stack.name}] holds {dtype_name(stack.dtype)} "
                                    f"elements but the op expects elem_type {dtype_name(want)}")
