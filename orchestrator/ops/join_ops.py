@@ -149,6 +149,8 @@ def _split_even(value: np.ndarray, axis: int, num_split: int) -> tuple[np.ndarra
     width = shape[axis] // num_split
     piece_shape = shape[:axis] + (width,) + shape[axis + 1:]
     grouped = np.ascontiguousarray(value.reshape(outer, num_split, -1).transpose(1, 0, 2))
+    if grouped.shape[1:] == piece_shape:      # a matrix split along columns (RNN gates)
+        return tuple(grouped)
     return tuple(grouped[i].reshape(piece_shape) for i in range(num_split))
 
 
