@@ -96,19 +96,21 @@ def tensor_list_set_item(input_handle: Any, index: Any, item: Any, *, element_dt
                          resize_if_index_out_of_bounds: bool = False) -> np.ndarray:
     op = "TensorListSetItem"
     tl = input_list(op, input_handle)
-    _check_dtype(op, element_dtype, tl)
+    if attr_numpy_dtype(element_dtype) is not tl.element_dtype:   # identity: the cheap common case
+        _check_dtype(op, element_dtype, tl)
     i = scalar_int(op, "index", index)
     n = len(tl.tensors)
     if i < 0 or (i >= n and not resize_if_index_out_of_bounds):
         raise InvalidArgumentError(f"{op}: Trying to modify element {i} in a list with {n} elements.")
-    value = np.asarray(item)
-    if not is_compatible(tl.element_shape, value.shape):
+    value = item if type(item) is np.ndarray else np.asarray(item)
+    if tl.element_shape is not None and tl.element_shape != value.shape \
+            and not is_compatible(tl.element_shape, value.shape):
         raise InvalidArgumentError(f"{op}: Tried to set a tensor with incompatible shape at a list index. "
                                    f"Item element shape: {shape_str(value.shape)} list shape: "
                                    f"{shape_str(tl.element_shape)}")
     tensors = tl.tensors + [None] * (i + 1 - n) if i >= n else list(tl.tensors)
     tensors[i] = value
-    return as_variant(tl.with_tensors(tensors))
+    return as_variant(TensorList(tensors, tl.element_shape, tl.element_dtype, tl.max_num_elements))
 
 
 @kernel("TensorListResize")
