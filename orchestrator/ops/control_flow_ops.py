@@ -37,6 +37,8 @@ def is_true(pred: Any) -> bool:
     """A scalar predicate's value (Switch, LoopCond); anything but one element is an error."""
     if pred.__class__ is np.bool_:     # the common case, once per loop iteration and Switch
         return bool(pred)
+    if pred.__class__ is np.ndarray and not pred.shape:   # a comparison kernel's 0-d result
+        return bool(pred)
     array = np.asarray(pred)
     if array.size != 1:
         raise InvalidArgumentError(f"a control-flow predicate must be a scalar, found shape {list(array.shape)}")

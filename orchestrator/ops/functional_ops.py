@@ -21,8 +21,13 @@ from orchestrator.exec.state import KernelContext
 from orchestrator.ops.registry import kernel
 
 
+_BOOL = np.dtype(bool)
+
+
 def truthy(value: Any) -> bool:
     """TF's conversion of a condition tensor to a bool."""
+    if type(value) is np.ndarray and value.dtype is _BOOL and not value.shape:
+        return bool(value)             # a loop condition's usual result, checked every iteration
     array = np.asarray(value)
     if array.ndim == 0:
         item = array.item()
