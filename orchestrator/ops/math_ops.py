@@ -62,6 +62,16 @@ def _register_binary(op: str, compute: Callable[[np.ndarray, np.ndarray], np.nda
     float warnings (inf/NaN are results, as in TF) for ops where they are routine (x/0,
     log 0); it costs a few microseconds, so add/mul/max skip it."""
 
+    def plain_binary_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Add/Mul/...: no integer check, no errstate (RNN steps run ~80 of these).
+        try:
+            out = compute(x, y)
+        except ValueError as err:
+            if np.shape(x) != np.shape(y) and "broadcast" in str(err):
+                raise incompatible(op, x, y) from None
+            raise
+        return out if type(out) is np.ndarray else np.asarray(out)
+
     def binary_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if int_check is not None and _is_int(x):
             int_check(op, x, y)
@@ -75,8 +85,9 @@ def _register_binary(op: str, compute: Callable[[np.ndarray, np.ndarray], np.nda
                 raise incompatible(op, x, y) from None
             raise
 
-    binary_kernel.__name__ = binary_kernel.__qualname__ = f"{op.lower()}_kernel"
-    kernel(op)(binary_kernel)
+    chosen = plain_binary_kernel if int_check is None and not quiet else binary_kernel
+    chosen.__name__ = chosen.__qualname__ = f"{op.lower()}_kernel"
+    kernel(op)(chosen)
 
 
 # ------------------------------------------------------------------ division family
