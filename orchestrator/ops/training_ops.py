@@ -354,6 +354,15 @@ def _inputs(op: str, names: tuple[str, ...], values: tuple, dtype: np.dtype) -> 
     t = dtype.type
     named = dict(_constants(dtype))
     for name, value in zip(names, values):
+        # The usual float input of the variable's dtype (identity check), taken as it is:
+        # an array input whole, a 0-d scalar input as its scalar.
+        if type(value) is np.ndarray and value.dtype is dtype and name not in _INT_INPUTS:
+            if name in _ARRAY_INPUTS:
+                named[name] = value
+                continue
+            if not value.ndim:
+                named[name] = value[()]
+                continue
         if name in _ARRAY_INPUTS:
             if name == "indices":
                 value = np.asarray(value)
