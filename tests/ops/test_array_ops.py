@@ -3,9 +3,7 @@ scripts/tf_fixtures/ops_array.py), TF's error messages included, plus what a tab
 cannot show: aliasing vs copying, read-only inputs, StridedSlice against numpy slicing."""
 from __future__ import annotations
 
-import json
 import types
-from pathlib import Path
 
 import ml_dtypes
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.dtypes import DType, as_dtype
+from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref, SessionState
 from orchestrator.graph.op_defs import builtin_op_defs
@@ -21,32 +19,16 @@ from orchestrator.ops import (array_ops, diag_ops, index_ops, join_ops, partitio
                               slicing_ops, space_ops)
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+from optable import decode_attrs, load_table   # tests/ops/optable.py
+
 TYPE_ATTRS = {"T", "dtype", "type", "out_type", "Tidx", "out_idx", "Tindices", "Index", "Tshape"}
 SHAPE_ATTRS = {"shape"}
 MODULES = {m.__name__ for m in (array_ops, shape_ops, join_ops, slicing_ops, index_ops, partition_ops,
                                 space_ops, diag_ops)}
 
 
-def load() -> tuple[list[dict], dict[str, np.ndarray]]:
-    cases = json.loads((FIXTURES / "array.json").read_text())
-    with np.load(FIXTURES / "array.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    return cases, arrays
 
 
-def decode_attrs(attrs: dict) -> dict:
-    """JSON attrs as the executor passes them: DType, bytes, tuples (None dims stay None)."""
-    out = {}
-    for k, v in attrs.items():
-        if k in TYPE_ATTRS and isinstance(v, str):
-            v = as_dtype(v)
-        elif isinstance(v, str):
-            v = v.encode()
-        elif isinstance(v, list):
-            v = tuple(v)
-        out[k] = v
-    return out
 
 
 def stored(key: str, case: dict) -> np.ndarray:
@@ -72,7 +54,7 @@ def ctx_for(name: str) -> KernelContext:
 
 def run(case: dict):
     kdef = get_kernel(case["op"])
-    attrs = {k: v for k, v in decode_attrs(case["attrs"]).items() if k in kdef.attr_names}
+    attrs = {k: v for k, v in decode_attrs(case["attrs"], TYPE_ATTRS).items() if k in kdef.attr_names}
     inputs = [as_tensor(stored(k, case)) for k in case["inputs"]]
     if kdef.needs_ctx:
         attrs["ctx"] = ctx_for(case.get("node", case["id"]))
@@ -95,7 +77,7 @@ def assert_same(got, expected: np.ndarray, case: dict) -> None:
         np.testing.assert_array_equal(got, expected)
 
 
-CASES, ARRAYS = load()
+CASES, ARRAYS = load_table("array")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -2,47 +2,26 @@
 semantics a table cannot show: in-place vs replace, uninitialized reads, bad indices."""
 from __future__ import annotations
 
-import json
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from orchestrator.dtypes import DType, as_dtype
+from orchestrator.dtypes import DType
 from orchestrator.errors import FailedPreconditionError, InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref, ResourceHandle, SessionState
 from orchestrator.ops import state_ops
 from orchestrator.ops.registry import get_kernel, registered_op_types
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+from optable import decode_attrs, frozen, load_table   # tests/ops/optable.py
+
 TYPE_ATTRS = {"T", "dtype", "out_type", "Tindices", "Tidx"}
 
 
-def load(family: str) -> tuple[list[dict], dict[str, np.ndarray]]:
-    cases = json.loads((FIXTURES / f"{family}.json").read_text())
-    with np.load(FIXTURES / f"{family}.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    return cases, arrays
 
 
-def decode_attrs(attrs: dict) -> dict:
-    out = {}
-    for k, v in attrs.items():
-        if k in TYPE_ATTRS and isinstance(v, str):
-            v = as_dtype(v)
-        elif isinstance(v, str):
-            v = v.encode()
-        elif isinstance(v, list):
-            v = tuple(v)
-        out[k] = v
-    return out
 
 
-def frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a)
-    a.flags.writeable = False   # kernels must never write into inputs (Ray hands out read-only arrays)
-    return a
 
 
 def ctx_for(state: SessionState, name: str = "v") -> KernelContext:
@@ -52,7 +31,7 @@ def ctx_for(state: SessionState, name: str = "v") -> KernelContext:
 def run_case(case: dict, arrays: dict) -> tuple[list[np.ndarray], np.ndarray]:
     """Run one stateful case; returns (op outputs, variable value after)."""
     kdef = get_kernel(case["op"])
-    attrs = {k: v for k, v in decode_attrs(case["attrs"]).items() if k in kdef.attr_names}
+    attrs = {k: v for k, v in decode_attrs(case["attrs"], TYPE_ATTRS).items() if k in kdef.attr_names}
     init, *args = [arrays[k] for k in case["inputs"]]
     args = [frozen(a) for a in args]
     state = SessionState()
@@ -69,7 +48,7 @@ def run_case(case: dict, arrays: dict) -> tuple[list[np.ndarray], np.ndarray]:
     return outs, ref.value
 
 
-CASES, ARRAYS = load("state")
+CASES, ARRAYS = load_table("state")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
