@@ -42,15 +42,25 @@ def _call(ctx: KernelContext, fn: Any, inputs: list, what: str) -> list:
 
 
 def _while(inputs: tuple, ctx: KernelContext, cond: Any, body: Any) -> tuple:
+    for fn, what in ((cond, "cond"), (body, "body")):
+        if fn is None or not getattr(fn, "name", ""):
+            raise InvalidArgumentError(f"{ctx.node.type} {ctx.op_name!r}: no function given for {what}")
+    # The iterations call the runtime directly (what _call does, checked once above): a v2
+    # RNN loop runs ~20 cond/body calls a step and the wrapper was a visible share of them.
+    call = ctx.call_function
+    cond_name, cond_attrs, body_name, body_attrs = cond.name, cond.attr, body.name, body.attr
+    count = len(inputs)
     values = list(inputs)
     while True:
-        (keep_going,) = _call(ctx, cond, values, "cond")
-        if not truthy(keep_going):
+        (keep_going,) = call(cond_name, values, cond_attrs)
+        if not (type(keep_going) is np.ndarray and keep_going.dtype is _BOOL and not keep_going.shape):
+            keep_going = truthy(keep_going)
+        if not keep_going:
             return tuple(values)
-        values = _call(ctx, body, values, "body")
-        if len(values) != len(inputs):
+        values = call(body_name, values, body_attrs)
+        if len(values) != count:
             raise InvalidArgumentError(f"{ctx.node.type} {ctx.op_name!r}: body {body.name!r} returned "
-                                       f"{len(values)} values for {len(inputs)} loop variables")
+                                       f"{len(values)} values for {count} loop variables")
 
 
 @kernel("While", multi=True, needs_ctx=True, stateful=True)
