@@ -103,10 +103,27 @@ def _tanh_packets(x_in: np.ndarray) -> np.ndarray:
     x = _clamped(x_in, _NEG_TANH_CLAMP, _TANH_CLAMP)
     x2 = _mul(x, x)
     x3 = _mul(x2, x)
-    p = _horner_into(np.empty_like(x), x2, _TANH_NUM)
+    # Both _horner_into calls written out (one numerator buffer allocated by its first
+    # product, no frames or loop): RNN cells run this on every step's gates.
+    n0, n1, n2, n3 = _TANH_NUM
+    p = _mul(x2, n0)
+    _add(p, n1, p)
+    _mul(p, x2, p)
+    _add(p, n2, p)
+    _mul(p, x2, p)
+    _add(p, n3, p)
     _mul(p, x3, p)
     _add(p, x, p)
-    return _div(p, _horner_into(x3, x2, _TANH_DEN), p)
+    d0, d1, d2, d3, d4 = _TANH_DEN
+    q = _mul(x2, d0, x3)                          # x3 is not needed any more
+    _add(q, d1, q)
+    _mul(q, x2, q)
+    _add(q, d2, q)
+    _mul(q, x2, q)
+    _add(q, d3, q)
+    _mul(q, x2, q)
+    _add(q, d4, q)
+    return _div(p, q, p)
 
 
 def _exp_reduce(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
