@@ -89,22 +89,12 @@ def _power_of_two_in_place(m: np.ndarray) -> np.ndarray:
     return m
 
 
-def _horner_into(acc: np.ndarray, x2: np.ndarray, coeffs: tuple) -> np.ndarray:
-    """((c0*x2 + c1)*x2 + c2)... into ``acc`` (Eigen's ppolevl: multiply, then add)."""
-    _mul(x2, coeffs[0], acc)
-    _add(acc, coeffs[1], acc)
-    for c in coeffs[2:]:
-        _mul(acc, x2, acc)
-        _add(acc, c, acc)
-    return acc
-
-
 def _tanh_packets(x_in: np.ndarray) -> np.ndarray:
     x = _clamped(x_in, _NEG_TANH_CLAMP, _TANH_CLAMP)
     x2 = _mul(x, x)
     x3 = _mul(x2, x)
-    # Both _horner_into calls written out (one numerator buffer allocated by its first
-    # product, no frames or loop): RNN cells run this on every step's gates.
+    # Eigen's ppolevl (multiply, then add) for numerator and denominator, written out in
+    # one frame (the numerator's buffer is its first product): RNN cells run this per gate.
     n0, n1, n2, n3 = _TANH_NUM
     p = _mul(x2, n0)
     _add(p, n1, p)
@@ -187,8 +177,8 @@ def _sigmoid(x_in: np.ndarray, tail: int) -> np.ndarray:
     _mul(p, p, p)
     if tail:                                      # libm's exp of min(x, 16.63...) cannot overflow
         # (np.minimum is min() per element, NaN included; map spares a Python frame each)
-        p[p.size - tail:] = np.array(list(map(math.exp, np.minimum(x_in[x_in.size - tail:],
-                                                                    _SIGMOID_HIGH).tolist())), _F32)
+        # python floats assigned into the float32 slice round as np.array(..., float32) would
+        p[p.size - tail:] = list(map(math.exp, np.minimum(x_in[x_in.size - tail:], _SIGMOID_HIGH).tolist()))
     _div(p, _add(p, _ONE, r2), p)
     p[p < _TINY] = 0                              # also every x < -104 (NaN compares false)
     return p
