@@ -108,7 +108,8 @@ class FunctionRuntime:
         self._cache: dict[tuple, FlatSchedule] = {}
 
     def call(self, name: str, inputs: Sequence[Any], attrs: Any = None) -> list[Any]:
-        key = (name, attrs_key(attrs))
+        # Loop bodies are called with no attrs (~20 calls a step): their key without a call.
+        key = (name, attrs_key(attrs)) if attrs else (name, ())
         schedule = self._cache.get(key)
         if schedule is None:
             schedule = self._cache[key] = self.compile(name, attrs or {})
