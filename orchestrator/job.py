@@ -70,19 +70,6 @@ class StepFeeds:
         return self.feeds[index % len(self.feeds)]
 
 
-def resolve_restore_prefix(path: str, storage_options: dict) -> str:
-    """A checkpoint prefix as given, or the latest one of a directory with a state file."""
-    from orchestrator.checkpoint.state_file import latest_checkpoint
-
-    if storage.exists(path + ".index", **storage_options):
-        return path
-    latest = latest_checkpoint(path, **storage_options) if storage.exists(path, **storage_options) else None
-    if latest is None:
-        raise NotFoundError(f"{path}: neither a checkpoint prefix (no {path}.index) nor a directory "
-                            f"with a 'checkpoint' state file naming an existing checkpoint")
-    return latest
-
-
 def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
     from orchestrator.exec.session import Session
     from orchestrator.graph.load import import_meta_graph
@@ -144,7 +131,9 @@ def _restore_source(cfg: JobConfig) -> str:
     if not ckpt.restore_from:
         raise InvalidArgumentError(f"{cfg.source}: checkpoint.restore_from is required to resume a run "
                                    f"(save_dir {ckpt.save_dir or '(unset)'} has no checkpoint yet)")
-    return resolve_restore_prefix(ckpt.restore_from, ckpt.storage_options)
+    from orchestrator.checkpoint.reader import resolve_prefix
+
+    return resolve_prefix(ckpt.restore_from, **ckpt.storage_options)[0]
 
 
 def _job_saver(imported: Any, graph: Any, cfg: JobConfig) -> Any:
