@@ -1,22 +1,21 @@
 """float32 tanh, sigmoid and exp with TF's bits (Eigen's AVX packet formulas, see
-eigen_math.py for what each computes), at close to numpy's own cost.
+eigen_math.py for what each computes), as compiled element loops (ops/jit.py).
 
-The steps and their rounding are those of eigen_math's description; what differs is only
-how numpy is driven, because RNN cells call these on tiny tensors (a 4x5 gate) where the
-cost is the number of numpy calls, not the arithmetic:
+RNN cells call these on tiny tensors (a 4x5 gate) where a numpy formulation costs ~25
+calls; here each is one call. Every line of a loop body is the float32 step Eigen takes,
+in Eigen's order; the constants are float32, so numba keeps every step in float32.
 
-* every constant is a 0-d float32 array (a ufunc resolves those faster than scalars);
-* the intermediate arrays are reused through ``out=`` instead of allocated per step;
-* 2^m is built from its exponent bits with one add and one shift: for an integral float
-  m, m + (2^23 + 127) is exact and its low mantissa bits hold m + 127, which the shift by
-  23 moves into the exponent field (the 2^23 exponent bits fall off the top);
-* exp's y * 2^m is done as (y * 2^(m//2)) * 2^(m - m//2): the first product is exact, so the
-  result is the same single rounding, and neither factor leaves the normal range (no
-  clip, no overflow special case);
-* inputs are clamped below where every result is 0 anyway (-104), so the cut-off and the
-  flush of denormal results become one comparison on the (non-negative) result;
-* the packet formula runs over the whole array; the last n % 8 elements get the scalar
-  path's exp (libm) in place of the polynomial's before the steps both paths share.
+* Eigen computes whole 8-float packets with the packet formula and the last n % 8
+  elements (C order) with its scalar path, the C library's expf, which is the correctly
+  rounded double exp rounded to float; the loops split the array the same way.
+* 2^m is built from its exponent bits ((m + 127) << 23, viewed as float32), written to a
+  scratch array by the first loop and applied by the second, which keeps both loops free
+  of branches and calls so that LLVM vectorises them.
+* exp's y * 2^m is done as (y * 2^(m//2)) * 2^(m - m//2): the first product is exact, so
+  the result is the same single rounding, and neither factor leaves the normal range.
+* Inputs are clamped below where every result is 0 anyway (-104), and results below the
+  smallest normal float are flushed to 0, as TF's CPU threads do (FTZ).
+* NaN compares false everywhere, so a NaN input stays NaN through clamps and flushes.
 """
 from __future__ import annotations
 
@@ -24,225 +23,138 @@ import math
 
 import numpy as np
 
+from orchestrator.ops.jit import lazy_njit
+
 _F32 = np.float32
 
-
-def _min_then_max(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    out = np.minimum(x, high)
-    np.maximum(out, low, out=out)
-    return out
-
-
-# _clamped(x, low, high): min(max(x, low), high) as a new array, NaN staying NaN (as through
-# Eigen's min/max). The ufunc behind np.clip does it in one call (np.clip's Python wrapper
-# costs ~10 us); the two-call version where numpy does not expose it.
-try:
-    from numpy._core.umath import clip as _clamped
-except ImportError:  # pragma: no cover - other numpy layouts
-    _clamped = _min_then_max
-
-
-# The ufuncs called positionally with the output as third argument: ``p *= r`` or an
-# ``out=`` keyword costs ~0.3 us more per call, which is a third of a call on a gate-sized
-# array (an RNN step runs ~50 of these per gate pair).
-_mul, _add, _sub, _div, _floor, _shift = (np.multiply, np.add, np.subtract, np.divide, np.floor,
-                                          np.left_shift)
-
-
-def _c(value: float) -> np.ndarray:
-    return np.array(value, _F32)
-
-
-_ONE = _c(1.0)
-_HALF = _c(0.5)
-_TINY = _c(np.finfo(np.float32).tiny)      # TF flushes results below it to 0
-_LOW = _c(-104.0)                            # exp/sigmoid give 0 below it
-_LOG2E = _c(1.44269504088896341)
-_LN2_HI = _c(-0.693359375)                   # ln 2 subtracted in two parts
-_LN2_LO = _c(2.12194440e-4)
-_POW2_MAGIC = _c(8388608.0 + 127.0)          # 2^23 + the exponent bias
-_MANTISSA_BITS = np.array(23, np.uint32)
+_ONE = _F32(1.0)
+_ZERO = _F32(0.0)
+_HALF = _F32(0.5)
+_TINY = _F32(np.finfo(np.float32).tiny)      # TF flushes results below it to 0
+_LOW = _F32(-104.0)                            # exp/sigmoid give 0 below it
+_LOG2E = _F32(1.44269504088896341)
+_LN2_HI = _F32(-0.693359375)                   # ln 2 subtracted in two parts
+_LN2_LO = _F32(2.12194440e-4)
 _PACKET = 8
-# The ~25 float steps per element run in chunks that keep their temporaries in cache.
-_CHUNK = 16384
 
-_TANH_CLAMP = _c(7.90738964080810547)
-_TANH_NUM = tuple(_c(v) for v in (1.394553628e-8, 2.102733560e-5, 3.520756727e-3, 1.340216100e-1))
-_TANH_DEN = tuple(_c(v) for v in (8.015776984e-7, 3.326951409e-4, 2.597254514e-2, 4.673548340e-1, 1.0))
+_TANH_CLAMP = _F32(7.90738964080810547)
 _NEG_TANH_CLAMP = -_TANH_CLAMP
+_TN0, _TN1, _TN2, _TN3 = (_F32(v) for v in (1.394553628e-8, 2.102733560e-5, 3.520756727e-3, 1.340216100e-1))
+_TD0, _TD1, _TD2, _TD3, _TD4 = (_F32(v) for v in (8.015776984e-7, 3.326951409e-4, 2.597254514e-2,
+                                                  4.673548340e-1, 1.0))
 
-_SIGMOID_HIGH = _c(16.6355324)
-_SIGMOID_P = tuple(_c(v) for v in (4.1898667812347412109375e-2, 0.49999141693115234375,
-                                   8.33471305668354034423828125e-3, 0.16666877269744873046875))
-_EXP_HIGH = _c(88.723)
-_EXP_P = tuple(_c(v) for v in (1.37449637986719608306884765625e-3, 4.166965186595916748046875e-2,
-                               0.49999988079071044921875, 8.36894474923610687255859375e-3,
-                               0.16666518151760101318359375))
-
-
-def _power_of_two_in_place(m: np.ndarray) -> np.ndarray:
-    """Turn integral float32 m (normal range for 2^m: -126 <= m <= 127, or NaN) into 2^m.
-    A NaN m gives 0, but m is NaN only where the value it scales is NaN too."""
-    m += _POW2_MAGIC
-    bits = m.view(np.uint32)
-    np.left_shift(bits, _MANTISSA_BITS, out=bits)
-    return m
-
-
-def _tanh_packets(x_in: np.ndarray) -> np.ndarray:
-    x = _clamped(x_in, _NEG_TANH_CLAMP, _TANH_CLAMP)
-    x2 = _mul(x, x)
-    x3 = _mul(x2, x)
-    # Eigen's ppolevl (multiply, then add) for numerator and denominator, written out in
-    # one frame (the numerator's buffer is its first product): RNN cells run this per gate.
-    n0, n1, n2, n3 = _TANH_NUM
-    p = _mul(x2, n0)
-    _add(p, n1, p)
-    _mul(p, x2, p)
-    _add(p, n2, p)
-    _mul(p, x2, p)
-    _add(p, n3, p)
-    _mul(p, x3, p)
-    _add(p, x, p)
-    d0, d1, d2, d3, d4 = _TANH_DEN
-    q = _mul(x2, d0, x3)                          # x3 is not needed any more
-    _add(q, d1, q)
-    _mul(q, x2, q)
-    _add(q, d2, q)
-    _mul(q, x2, q)
-    _add(q, d3, q)
-    _mul(q, x2, q)
-    _add(q, d4, q)
-    return _div(p, q, p)
-
-
-def _exp_reduce(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x = m ln2 + r: (m, r) with m = floor(x log2(e) + 1/2); x is overwritten."""
-    m = x * _LOG2E
-    m += _HALF
-    np.floor(m, out=m)
-    r = m * _LN2_HI
-    r += x
-    np.multiply(m, _LN2_LO, out=x)
-    r += x
-    return m, r
-
-
-def _libm_exps(x: np.ndarray, tail: int, high: float) -> np.ndarray:
-    """Eigen's scalar path for the last ``tail`` elements: the C library's expf of
-    min(x, high), i.e. the correctly rounded double exp rounded to float."""
-    return np.array([_exp_double(min(v, high)) for v in x[x.size - tail:].tolist()], _F32)
-
-
+_SIGMOID_HIGH = _F32(16.6355324)
+_SP0, _SP1, _SP2, _SP3 = (_F32(v) for v in (4.1898667812347412109375e-2, 0.49999141693115234375,
+                                            8.33471305668354034423828125e-3, 0.16666877269744873046875))
+_EXP_HIGH = _F32(88.723)
+_EP0, _EP1, _EP2, _EP3, _EP4 = (_F32(v) for v in (1.37449637986719608306884765625e-3,
+                                                  4.166965186595916748046875e-2,
+                                                  0.49999988079071044921875,
+                                                  8.36894474923610687255859375e-3,
+                                                  0.16666518151760101318359375))
 # Doubles from here up round to float32 infinity (FLT_MAX + half an ulp).
 _ROUNDS_TO_F32_INF = 2.0 ** 128 - 2.0 ** 103
 
 
-def _exp_double(v: float) -> float:
-    # 709 keeps math.exp from raising; infinity given here spares numpy's cast warning.
-    e = math.exp(min(v, 709.0))
-    return math.inf if e >= _ROUNDS_TO_F32_INF else e
+@lazy_njit
+def _tanh_loop(x_in: np.ndarray, out: np.ndarray) -> None:
+    # One formula for every element: Eigen's scalar tanh is the packet formula too.
+    for i in range(x_in.size):
+        x = min(max(x_in[i], _NEG_TANH_CLAMP), _TANH_CLAMP)
+        x2 = x * x
+        x3 = x2 * x
+        p = x2 * _TN0 + _TN1                     # Eigen's ppolevl: multiply, then add
+        p = p * x2 + _TN2
+        p = p * x2 + _TN3
+        p = p * x3 + x
+        q = x2 * _TD0 + _TD1
+        q = q * x2 + _TD2
+        q = q * x2 + _TD3
+        q = q * x2 + _TD4
+        out[i] = p / q
 
 
-def _sigmoid(x_in: np.ndarray, tail: int) -> np.ndarray:
-    """e = exp(x/2)^2 (degree-5 polynomial after range reduction) on the packets, libm's
-    exp on the last ``tail`` elements; then e / (1 + e) for all of them. Results below
-    the smallest normal float are flushed at the end: e / (1 + e) is below it exactly
-    when e is (then 1 + e == 1)."""
-    x = _clamped(x_in, _LOW, _SIGMOID_HIGH)
-    _mul(x, _HALF, x)
-    # _exp_reduce and _power_of_two_in_place written out: one Python frame less each
-    # (this runs for every gate of every RNN step).
-    m = _mul(x, _LOG2E)
-    _add(m, _HALF, m)
-    _floor(m, m)
-    r = _mul(m, _LN2_HI)
-    _add(r, x, r)
-    _mul(m, _LN2_LO, x)
-    _add(r, x, r)
-    r2 = _mul(r, r)
-    p_even = _mul(r2, _SIGMOID_P[0])
-    _add(p_even, _SIGMOID_P[1], p_even)
-    p = _mul(r2, _SIGMOID_P[2], x)
-    _add(p, _SIGMOID_P[3], p)
-    _mul(p, r, p)
-    _add(p, p_even, p)
-    _mul(p, r2, p)
-    _add(r, _ONE, r)
-    _add(p, r, p)
-    _add(m, _POW2_MAGIC, m)                       # m in [-75, 12]: 2^m is normal
-    bits = m.view(np.uint32)
-    _shift(bits, _MANTISSA_BITS, bits)
-    _mul(p, m, p)
-    _mul(p, p, p)
-    if tail:                                      # libm's exp of min(x, 16.63...) cannot overflow
-        # (np.minimum is min() per element, NaN included; map spares a Python frame each)
-        # python floats assigned into the float32 slice round as np.array(..., float32) would
-        p[p.size - tail:] = list(map(math.exp, np.minimum(x_in[x_in.size - tail:], _SIGMOID_HIGH).tolist()))
-    _div(p, _add(p, _ONE, r2), p)
-    p[p < _TINY] = 0                              # also every x < -104 (NaN compares false)
-    return p
+@lazy_njit
+def _sigmoid_loop(x_in: np.ndarray, out: np.ndarray) -> None:
+    """Packets: e = exp(x/2)^2 (degree-5 polynomial after range reduction); the n % 8
+    tail: the C library's exp of min(x, 16.63...); then e / (1 + e) for all."""
+    n = x_in.size
+    packets = n - n % _PACKET
+    exponent_bits = np.empty(packets, np.uint32)
+    scale = exponent_bits.view(np.float32)
+    for i in range(packets):
+        x = min(max(x_in[i], _LOW), _SIGMOID_HIGH) * _HALF
+        m = np.floor(x * _LOG2E + _HALF)         # m in [-75, 12]: 2^m is normal
+        r = m * _LN2_HI + x
+        r = r + m * _LN2_LO
+        r2 = r * r
+        p_even = r2 * _SP0 + _SP1
+        p = r2 * _SP2 + _SP3
+        p = p * r + p_even
+        p = p * r2
+        out[i] = p + (r + _ONE)
+        m = m if m == m else _ZERO               # NaN (from a NaN x, whose p is NaN): any scale
+        exponent_bits[i] = np.uint32(np.int32(m) + 127) << 23
+    for i in range(packets):
+        e = out[i] * scale[i]
+        e = e * e
+        y = e / (e + _ONE)
+        out[i] = _ZERO if y < _TINY else y       # also every x < -104
+    for i in range(packets, n):
+        e = _F32(math.exp(np.float64(min(x_in[i], _SIGMOID_HIGH))))   # cannot overflow
+        y = e / (e + _ONE)
+        out[i] = _ZERO if y < _TINY else y
 
 
-def _exp(x_in: np.ndarray, tail: int) -> np.ndarray:
-    x = _clamped(x_in, _LOW, _EXP_HIGH)
-    m, r = _exp_reduce(x)
-    r2 = r * r
-    p_even = r2 * _EXP_P[0]
-    p_even += _EXP_P[1]
-    p_even *= r2
-    p_even += _EXP_P[2]
-    y = np.multiply(r2, _EXP_P[3], out=x)
-    y += _EXP_P[4]
-    y *= r
-    y += p_even
-    y *= r2
-    r += _ONE
-    y += r
-    # m in [-150, 128]: both halves of it are normal exponents; the first product is exact.
-    half = np.multiply(m, _HALF, out=r2)
-    np.floor(half, out=half)
-    m -= half
-    y *= _power_of_two_in_place(half)
-    with np.errstate(over="ignore"):
-        y *= _power_of_two_in_place(m)
-    if tail:                                      # libm's exp x is above x: fmax keeps it
-        y[y.size - tail:] = _libm_exps(x_in, tail, math.inf)
-    np.fmax(y, x_in, out=y)                       # +inf in, +inf out
-    y[y < _TINY] = 0                              # denormals flushed; x < -104 gives 0
-    return y
+@lazy_njit
+def _exp_loop(x_in: np.ndarray, out: np.ndarray) -> None:
+    n = x_in.size
+    packets = n - n % _PACKET
+    exponent_bits = np.empty(2 * packets, np.uint32)
+    scale = exponent_bits.view(np.float32)
+    for i in range(packets):
+        x = min(max(x_in[i], _LOW), _EXP_HIGH)
+        m = np.floor(x * _LOG2E + _HALF)         # m in [-150, 128]
+        r = m * _LN2_HI + x
+        r = r + m * _LN2_LO
+        r2 = r * r
+        p_even = r2 * _EP0 + _EP1
+        p_even = p_even * r2 + _EP2
+        y = r2 * _EP3 + _EP4
+        y = y * r + p_even
+        y = y * r2
+        out[i] = y + (r + _ONE)
+        m = m if m == m else _ZERO
+        half = np.floor(m * _HALF)               # both halves are normal exponents
+        exponent_bits[2 * i] = np.uint32(np.int32(half) + 127) << 23
+        exponent_bits[2 * i + 1] = np.uint32(np.int32(m - half) + 127) << 23
+    for i in range(packets):
+        y = (out[i] * scale[2 * i]) * scale[2 * i + 1]   # the first product is exact
+        x = x_in[i]
+        y = x if x > y else y                    # fmax: +inf in, +inf out
+        out[i] = _ZERO if y < _TINY else y
+    for i in range(packets, n):
+        x = x_in[i]
+        e = math.exp(min(np.float64(x), 709.0))  # libm's exp; 709 keeps it finite
+        y = _F32(math.inf) if e >= _ROUNDS_TO_F32_INF else _F32(e)
+        y = x if x > y else y
+        out[i] = _ZERO if y < _TINY else y
 
 
-def _tanh(x_in: np.ndarray, tail: int) -> np.ndarray:
-    return _tanh_packets(x_in)                    # one formula for every element
-
-
-def _run(x: np.ndarray, fn) -> np.ndarray:
-    """``fn(chunk, tail)`` over x in C order, in chunks; ``tail``: how many of the chunk's
-    last elements are the n % 8 that Eigen computes one by one."""
+def _apply(loop, x: np.ndarray) -> np.ndarray:
     flat = np.ascontiguousarray(x).reshape(-1)
-    n = flat.size
-    if n <= _CHUNK:
-        return fn(flat, n % _PACKET).reshape(x.shape)
-    out = np.empty(n, _F32)
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        out[start:stop] = fn(flat[start:stop], n % _PACKET if stop == n else 0)
+    out = np.empty(flat.size, _F32)
+    loop(flat, out)
     return out.reshape(x.shape)
 
 
 def tanh_f32(x: np.ndarray) -> np.ndarray:
-    if x.size <= _CHUNK:                          # _run's small case, two frames less
-        return _tanh_packets(np.ascontiguousarray(x).reshape(-1)).reshape(x.shape)
-    return _run(x, _tanh)
+    return _apply(_tanh_loop, x)
 
 
 def sigmoid_f32(x: np.ndarray) -> np.ndarray:
-    if x.size <= _CHUNK:                          # _run's small case, one frame less
-        flat = np.ascontiguousarray(x).reshape(-1)
-        return _sigmoid(flat, flat.size % _PACKET).reshape(x.shape)
-    return _run(x, _sigmoid)
+    return _apply(_sigmoid_loop, x)
 
 
 def exp_f32(x: np.ndarray) -> np.ndarray:
-    return _run(x, _exp)
+    return _apply(_exp_loop, x)
