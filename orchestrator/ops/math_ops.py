@@ -349,25 +349,14 @@ _register_grad("TanhGrad", _tanh_grad)
 
 
 def _sigmoid_grad_kernel(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-    """_packets_and_tail(y, dy, _sigmoid_grad, _sigmoid_grad_scalar) in one frame for the
-    common case (float32, C-contiguous, 1-d or more), sharing 1 - y between the packet
-    formula and the tail's: LSTM backprop runs it on every gate of every step."""
+    """float32 C-contiguous inputs (LSTM backprop runs it on every gate of every step) in one
+    compiled loop, anything else through _packets_and_tail; the same steps either way."""
     if y.shape != dy.shape:
         raise InvalidArgumentError(f"SigmoidGrad: y and dy must have the same shape, found "
                                    f"{shape_str(y.shape)} and {shape_str(dy.shape)}")
-    if not (y.dtype is _FLOAT32 and dy.dtype is _FLOAT32 and y.ndim and y.flags.c_contiguous
-            and dy.flags.c_contiguous):
-        return _packets_and_tail(y, dy, _sigmoid_grad, _sigmoid_grad_scalar)
-    one_minus_y = _subtract(_const(1, y), y)
-    out = _multiply(one_minus_y, y)
-    _multiply(out, dy, out)
-    tail = y.size % 8
-    if tail:                               # Eigen's scalar order for the last n % 8: (dy*y)*(1-y)
-        start = y.size - tail
-        scalar = _multiply(dy.reshape(-1)[start:], y.reshape(-1)[start:])
-        _multiply(scalar, one_minus_y.reshape(-1)[start:], scalar)
-        out.reshape(-1)[start:] = scalar
-    return out
+    if y.dtype is _FLOAT32 and dy.dtype is _FLOAT32 and y.flags.c_contiguous and dy.flags.c_contiguous:
+        return eigen_math_f32.sigmoid_grad_f32(y, dy)
+    return _packets_and_tail(y, dy, _sigmoid_grad, _sigmoid_grad_scalar)
 
 
 kernel("SigmoidGrad")(_sigmoid_grad_kernel)

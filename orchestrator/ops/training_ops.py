@@ -29,6 +29,7 @@ import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref
+from orchestrator.ops import training_loops
 from orchestrator.ops.registry import kernel
 from orchestrator.ops.state_ops import resource_ref
 
@@ -226,6 +227,9 @@ def _adam(v: Arrays, x: Any, a: Any) -> Arrays:
     var, m, vv = v
     g = x.grad
     alpha = _adam_alpha(x)
+    if training_loops.fusable(var, m, vv, g):      # the same steps, one compiled pass
+        return training_loops.adam(var, m, vv, g, x.beta1, x.beta2, alpha, x.epsilon, x.one,
+                                   a.use_nesterov)
     m = m + (g - m) * (x.one - x.beta1)
     vv = vv + (np.square(g) - vv) * (x.one - x.beta2)
     if a.use_nesterov:

@@ -67,3 +67,16 @@ def test_input_untouched_and_specials(name: str) -> None:
         assert np.all((finite >= 0) & (finite <= 1))
     if name == "exp":
         assert out[list(SPECIALS).index(np.inf)] == np.inf and out[list(SPECIALS).index(-np.inf)] == 0
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (8,), (4, 5), (3, 7, 5), (1001,)])
+def test_sigmoid_grad_loop_matches_packet_and_tail_formulas(shape: tuple) -> None:
+    from orchestrator.ops import math_ops
+
+    rng = np.random.default_rng(len(shape))
+    y = np.array(rng.random(shape), np.float32)
+    dy = np.array(rng.standard_normal(shape) * 10, np.float32)
+    got = m.sigmoid_grad_f32(y, dy)
+    want = math_ops._packets_and_tail(y, dy, math_ops._sigmoid_grad, math_ops._sigmoid_grad_scalar)
+    assert got.shape == shape and got.dtype == np.float32
+    assert np.array_equal(bits(got.reshape(-1)), bits(np.asarray(want).reshape(-1)))
