@@ -105,7 +105,9 @@ def _stacked(op: str, tensors: Sequence, shape: tuple, dtype: np.dtype) -> np.nd
         if t is not None and t.shape != shape:
             raise InvalidArgumentError(f"{op}: list element {i} has shape {shape_str(t.shape)}, "
                                        f"expected {shape_str(shape)}")
-    if all(t is not None for t in tensors) and tensors:
+    if tensors and all(t is not None for t in tensors):
+        if dtype != _OBJECT:          # same-shape numeric arrays: np.array is ~2x np.stack
+            return np.array(tensors, dtype)
         return np.stack(tensors)
     out = np.zeros((len(tensors),) + shape, dtype)
     for i, t in enumerate(tensors):
