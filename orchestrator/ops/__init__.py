@@ -17,6 +17,7 @@ FAMILIES = [
     "index_ops",         # Gather*, ScatterNd, TensorScatter*, SparseToDense, OneHot, Where
     "diag_ops",          # MatrixBandPart, Diag/DiagPart, MatrixDiag/DiagPart/SetDiag V1-V3
     "partition_ops",     # Unique*, ListDiff, DynamicPartition, DynamicStitch
+    "search_ops",        # LowerBound, UpperBound (batched searchsorted)
     "space_ops",         # SpaceToBatchND, BatchToSpaceND, SpaceToDepth, DepthToSpace, ReverseSequence
     "nn_ops",            # activations, bias, softmax + losses, L2Loss
     "topk_ops",          # TopKV2, InTopKV2/InTopK, NthElement
@@ -32,6 +33,7 @@ FAMILIES = [
     "random_ops",        # Philox-exact RandomUniform/Normal/TruncatedNormal/UniformInt
     "summary_ops",       # ScalarSummary, HistogramSummary, MergeSummary
     "io_ops",            # SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename, string ops
+    "io_print_ops",      # PrintV2 (tf.print), Abort
     "control_flow_ops",  # v1 frames: Enter/Exit/Switch/Merge/NextIteration/LoopCond, Assert, NoOp
     "functional_ops",    # v2: While/If/PartitionedCall over the function library
     "collection_ops",    # Stack*V2 + shapes/handles shared by the next three

@@ -1,5 +1,6 @@
-"""Kernels that group or regroup elements: Unique, UniqueWithCounts, ListDiff,
-DynamicPartition, DynamicStitch and ParallelDynamicStitch.
+"""Kernels that group or regroup elements: Unique, UniqueWithCounts (and their V2 forms,
+which compare whole slices along an axis), ListDiff, DynamicPartition, DynamicStitch and
+ParallelDynamicStitch.
 
 Large inputs are vectorised with sorts instead of TF's hash maps and loops, and then put
 back into TF's order: Unique lists values in order of first occurrence; DynamicPartition
@@ -95,6 +96,65 @@ def unique_with_counts(x: np.ndarray, *, out_idx: DType = DType.INT32
     first, idx = _unique_first_order("UniqueWithCounts", x)
     counts = np.bincount(idx, minlength=first.size)
     return x[first], idx.astype(out_idx.numpy), counts.astype(out_idx.numpy)
+
+
+def _axis_of(op: str, x: np.ndarray, axis: Any) -> int | None:
+    """UniqueV2's axis input: ``[]`` means none (x must be a vector), ``[k]`` axis k."""
+    axis = np.asarray(axis)
+    if axis.ndim != 1:
+        raise InvalidArgumentError(f"{op}: axis expects a 1D vector. Found shape {shape_str(axis.shape)}")
+    if axis.size > 1:
+        raise InvalidArgumentError(f"{op}: axis does not support input tensors larger than 1 elements "
+                                   f"(found {axis.size})")
+    if axis.size == 0:
+        if x.ndim != 1:
+            raise InvalidArgumentError(f"{op}: unique expects a 1D vector. Found shape {shape_str(x.shape)} "
+                                       f"and no axis")
+        return None
+    k = int(axis[0])
+    k = k + x.ndim if k < 0 else k
+    if not 0 <= k < x.ndim:
+        raise InvalidArgumentError(f"{op}: axis has to be between [0, {x.ndim}) for input of shape "
+                                   f"{shape_str(x.shape)}, found {int(axis[0])}")
+    return k
+
+
+def _unique_slices(op: str, x: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y, positions of the first occurrences, group of each slice) of Unique*V2: the slices
+    of ``x`` along ``axis`` compared whole, in order of first occurrence. Like TF, slices are
+    equal when all their elements compare equal (a NaN makes a slice unique; -0.0 == 0.0)."""
+    x = np.asarray(x)
+    k = _axis_of(op, x, axis)
+    if k is None or x.size == x.shape[k]:   # one element per slice: the element walk of Unique
+        first, idx = _unique_first_order(op, x if k is None else x.reshape(-1))
+        return (x[first] if k is None else x.take(first, axis=k)), first, idx
+    rows = np.moveaxis(x, k, 0).reshape(x.shape[k], -1)
+    # ``tolist`` gives fresh float objects, so NaNs (hashed by identity) never meet, and
+    # tuples compare element by element: -0.0 and 0.0 are one value, as in TF's == .
+    groups: dict = {}
+    first_list: list[int] = []
+    idx_list: list[int] = []
+    for position, row in enumerate(rows.tolist()):
+        g = groups.setdefault(tuple(row), len(groups))
+        if g == len(first_list):
+            first_list.append(position)
+        idx_list.append(g)
+    first = np.array(first_list, dtype=np.intp)
+    return x.take(first, axis=k), first, np.array(idx_list, dtype=np.intp)
+
+
+@kernel("UniqueV2", multi=True)
+def unique_v2(x: np.ndarray, axis: np.ndarray, *, out_idx: DType = DType.INT32) -> tuple[np.ndarray, np.ndarray]:
+    y, _, idx = _unique_slices("UniqueV2", x, axis)
+    return y, idx.astype(out_idx.numpy)
+
+
+@kernel("UniqueWithCountsV2", multi=True)
+def unique_with_counts_v2(x: np.ndarray, axis: np.ndarray, *, out_idx: DType = DType.INT32
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y, first, idx = _unique_slices("UniqueWithCountsV2", x, axis)
+    counts = np.bincount(idx, minlength=first.size)
+    return y, idx.astype(out_idx.numpy), counts.astype(out_idx.numpy)
 
 
 @kernel("ListDiff", multi=True)

@@ -1,6 +1,7 @@
 """Op table for the array kernels (orchestrator/ops/{array,shape,join,slicing,index,partition,space,diag}_ops.py),
 made with real TF (eager ``tf.raw_ops``; Placeholder in a TF1 graph). The cases live in the
-sibling scripts ops_array_cases.py, ops_array_index_cases.py and ops_array_extra_cases.py.
+sibling scripts ops_array_cases.py, ops_array_index_cases.py, ops_array_extra_cases.py and
+ops_array_coverage_cases.py (which also writes the print_abort table).
 
 Run with the TensorFlow venv:
     TF_ENABLE_ONEDNN_OPTS=0 /work/tfvenv/bin/python scripts/tf_fixtures/ops_array.py
@@ -30,6 +31,7 @@ OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "ops"
 def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     # Sibling scripts: the case lists, split by kernel module (see their docstrings).
     import ops_array_cases as core
+    import ops_array_coverage_cases as coverage
     import ops_array_extra_cases as extra
     import ops_array_index_cases as index
     from ops_state import OpTable
@@ -49,7 +51,10 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     extra.dtype_cases(cases)
     extra.placeholder_cases(table)
     extra.print_cases(table)
+    coverage.unique_v2_cases(cases)
+    coverage.bound_cases(cases)
     table.write(out_dir)
+    coverage.build_print_abort(out_dir, only)   # PrintV2/Abort: their own table (print_abort.*)
 
 
 if __name__ == "__main__":
