@@ -28,13 +28,13 @@ that case is not reproducible across machines anyway.
 from __future__ import annotations
 
 import functools
-import operator
 
 import numpy as np
 
+from orchestrator.ops.jit import lazy_njit
+
 _PACKET = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
 _LEAF_PACKETS = 1024
-_SCALAR_OP = {np.add: operator.add, np.multiply: operator.mul}
 _UNROLL = 4
 
 
@@ -65,8 +65,6 @@ def tf_order_reduce(ufunc: np.ufunc, x: np.ndarray, axes: tuple[int, ...], keep:
     flat = np.ascontiguousarray(x).reshape(dims)
     if mode == "copy":
         result = flat.copy()                              # only size-1 dimensions reduced
-    elif mode == "row" and flat.size < _UNROLL * packet:
-        result = np.array(_short_row(_SCALAR_OP[ufunc], flat, packet))
     elif mode == "row":
         result = _reduce_rows(ufunc, flat.reshape(1, -1), packet, 0)
     elif mode == "rows":
@@ -141,64 +139,60 @@ def _combine(ufunc: np.ufunc, left: np.ndarray, right: np.ndarray, dtype: np.dty
     return ufunc(ufunc(identity, left), right)
 
 
-def _short_row(step, row: np.ndarray, packet: int) -> np.generic:
-    """``_leaf`` of one row shorter than one unrolled block (a loss, a small gradient), on
-    numpy scalars of the row's type: each step rounds like the array ops, with far fewer
-    array calls. Packets add lane by lane, fold in halves, the scalar tail goes last."""
-    n = row.size
-    whole = n - n % packet
-    total = None
-    if whole:
-        lanes = row[:packet]
-        for start in range(packet, whole, packet):
-            lanes = step(lanes, row[start:start + packet])
-        width = packet // 2
-        while width > 1:
-            lanes = step(lanes[:width], lanes[width:2 * width])
-            width //= 2
-        total = step(lanes[0], lanes[1])
-    if n > whole:
-        tail = row[whole]                 # indexing: iterating an array makes scalars slowly
-        for i in range(whole + 1, n):
-            tail = step(tail, row[i])
-        total = tail if total is None else step(tail, total)
-    return total
-
-
-def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
+@lazy_njit
+def _leaf_loop(rows: np.ndarray, packet: int, product: bool, out: np.ndarray) -> None:
+    """Eigen's inner-most reducer on each row of ``rows`` (at most 1024 packets long), as the
+    module docstring describes it, one rounded step at a time in the rows' type."""
     m, n = rows.shape
     whole = n // packet * packet
     unrolled = n // (_UNROLL * packet) * (_UNROLL * packet)
-    # The scalar tail, one element after another (the reducer's identity start changes
-    # nothing but the sign of an all-zero sum). One row: numpy scalars of the row's type
-    # round each step the same way, without an array call per element.
-    scalar = None
-    if n > whole and m == 1:
-        step = _SCALAR_OP[ufunc]
-        row = rows[0]
-        total = row[whole]
-        for i in range(whole + 1, n):
-            total = step(total, row[i])
-        scalar = np.array([total])
-    elif n > whole:
-        scalar = rows[:, whole]
-        for j in range(whole + 1, n):
-            scalar = ufunc(scalar, rows[:, j])
-    if whole == 0:
-        return scalar.copy()
-    if unrolled:
-        blocks = rows[:, :unrolled].reshape(m, unrolled // (_UNROLL * packet), _UNROLL, packet)
-        # Reducing a middle axis, numpy adds block after block (no pairwise reordering).
-        lanes = ufunc.reduce(blocks, axis=1)
-        acc = ufunc(ufunc(ufunc(lanes[:, 0], lanes[:, 1]), lanes[:, 2]), lanes[:, 3])
-        start = unrolled
-    else:
-        acc = rows[:, :packet]
-        start = packet
-    for j in range(start, whole, packet):
-        acc = ufunc(acc, rows[:, j:j + packet])
-    width = packet
-    while width > 1:
-        width //= 2
-        acc = ufunc(acc[:, :width], acc[:, width:2 * width])
-    return acc[:, 0] if scalar is None else ufunc(scalar, acc[:, 0])
+    lanes = np.empty((_UNROLL, packet), rows.dtype)
+    for r in range(m):
+        row = rows[r]
+        tail = row[whole] if n > whole else row[0]
+        for i in range(whole + 1, n):           # the scalar tail, one element after another
+            tail = tail * row[i] if product else tail + row[i]
+        if whole == 0:
+            out[r] = tail
+            continue
+        if unrolled:
+            # Blocks of 4 packets round-robin into 4 accumulators, block after block ...
+            for k in range(_UNROLL):
+                for j in range(packet):
+                    lanes[k, j] = row[k * packet + j]
+            for b in range(_UNROLL * packet, unrolled, _UNROLL * packet):
+                for k in range(_UNROLL):
+                    for j in range(packet):
+                        v = row[b + k * packet + j]
+                        lanes[k, j] = lanes[k, j] * v if product else lanes[k, j] + v
+            # ... then combined as ((a0 + a1) + a2) + a3.
+            for j in range(packet):
+                a = lanes[0, j]
+                for k in range(1, _UNROLL):
+                    a = a * lanes[k, j] if product else a + lanes[k, j]
+                lanes[0, j] = a
+            start = unrolled
+        else:
+            for j in range(packet):
+                lanes[0, j] = row[j]
+            start = packet
+        for b in range(start, whole, packet):    # the remaining whole packets one by one
+            for j in range(packet):
+                v = row[b + j]
+                lanes[0, j] = lanes[0, j] * v if product else lanes[0, j] + v
+        width = packet
+        while width > 1:                         # fold the packet in halves
+            width //= 2
+            for j in range(width):
+                v = lanes[0, j + width]
+                lanes[0, j] = lanes[0, j] * v if product else lanes[0, j] + v
+        total = lanes[0, 0]
+        if n > whole:                            # the scalar tail goes first
+            total = tail * total if product else tail + total
+        out[r] = total
+
+
+def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
+    out = np.empty(rows.shape[0], rows.dtype)
+    _leaf_loop(np.ascontiguousarray(rows), packet, ufunc is np.multiply, out)
+    return out
