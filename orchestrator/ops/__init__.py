@@ -38,8 +38,10 @@ FAMILIES = [
     "functional_ops",    # v2: While/If/PartitionedCall over the function library
     "collection_ops",    # Stack*V2 + shapes/handles shared by the next three
     "tensor_array_ops",  # TensorArray*V3 (v1 dynamic_rnn, while-loop backprop)
+    "tensor_array_v2_ops",  # TensorArray*V2 (graphs of GraphDef producer < 26) over the V3 kernels
     "list_ops",          # TensorList creation and reads (v2 StatelessWhile accumulators)
     "list_edit_ops",     # TensorList push/pop/set/resize/concat, variant list arithmetic
+    "list_concat_ops",   # TensorListConcatLists
 ]
 
 for _name in FAMILIES:

@@ -52,8 +52,11 @@ class Ref:
 class Program:
     """Steps of one case; ``p.op("TensorArrayV3", size=..., dtype=tf.float32)`` returns a Ref."""
 
-    def __init__(self, case_id: str, main_op: str):
+    def __init__(self, case_id: str, main_op: str, graph_producer: int | None = None):
         self.case_id, self.main_op = case_id, main_op
+        # Ops TF removed from newer GraphDefs (TensorArray*V2: producer < 26) are built in a
+        # graph that claims this older producer version.
+        self.graph_producer = graph_producer
         self.steps: list[tuple[str, dict]] = []
         self.fetch: list[Ref] = []
 
@@ -92,6 +95,10 @@ def run(table: OpTable, prog: Program) -> None:
     graph = tf.Graph()
     steps_json: list[dict] = []
     with graph.as_default():
+        if prog.graph_producer is not None:
+            old_versions = v1.GraphDef()
+            old_versions.versions.producer = prog.graph_producer
+            v1.import_graph_def(old_versions, name="")   # lowers the graph's producer version
         outs: list[list] = []
         prev = None
 
@@ -221,10 +228,13 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     tf.compat.v1.disable_eager_execution()
     from ops_collections_arrays import tensor_array_cases
     from ops_collections_lists import list_cases
+    from ops_collections_v2_cases import list_concat_cases, tensor_array_v2_cases
     table = OpTable("collections", only)
     tensor_array_cases(table)
     stack_cases(table)
     list_cases(table)
+    tensor_array_v2_cases(table)
+    list_concat_cases(table)
     table.write(out_dir)
 
 
