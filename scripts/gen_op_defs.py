@@ -3,8 +3,11 @@
 Meta graphs normally carry the op defs they need (``meta_info_def.stripped_op_list``);
 this table is the fallback for graphs that lack them and for ops that orchestrator
 itself creates (a Saver over a var list). It is generated from real TensorFlow's op
-registry, restricted to the op types listed below plus every op type used by the
-meta graphs under tests/fixtures, with descriptions and summaries stripped.
+registry, restricted to the op types listed below, every op type that has a kernel in
+orchestrator/ops (so any graph the executor can run can also be typed without its own op
+list), and every op type used by the meta graphs under tests/fixtures, with descriptions
+and summaries stripped. ``tests/test_op_defs_coverage.py`` fails when a kernel's op type
+is missing from the table: rerun this script after adding kernels.
 
 Run with the TensorFlow venv:  /work/tfvenv/bin/python scripts/gen_op_defs.py
 """
@@ -105,13 +108,21 @@ LookupTableSizeV2 InitializeTableV2 InitializeTableFromTextFileV2 LookupTableExp
 """.split()
 
 
+def kernel_op_types() -> list[str]:
+    """Op types registered in orchestrator's kernel registry. The package imports no TF and
+    its ops modules no protos, so it loads next to TF in this interpreter."""
+    sys.path.insert(0, str(REPO))
+    from orchestrator.ops.registry import registered_op_types
+    return registered_op_types()
+
+
 def main() -> int:
     import tensorflow as tf  # noqa: F401  (fills the op registry)
     from tensorflow.core.framework import op_def_pb2
     from tensorflow.core.protobuf import meta_graph_pb2
     from tensorflow.python.framework import op_def_registry
 
-    wanted = set(OP_TYPES)
+    wanted = set(OP_TYPES) | set(kernel_op_types())
     for meta in (REPO / "tests" / "fixtures").rglob("*.meta"):
         mg = meta_graph_pb2.MetaGraphDef()
         mg.ParseFromString(meta.read_bytes())
