@@ -83,8 +83,38 @@ def test_verify_corrupt_index_exits_2_with_one_line(ckpt, capsys):
 
 
 def test_missing_prefix_is_a_clear_error(tmp_path, capsys):
-    assert main(["ckpt", "ls", str(tmp_path / "nothing")]) == 2
-    assert "no checkpoint state file" in capsys.readouterr().err
+    missing = tmp_path / "nothing"
+    assert main(["ckpt", "ls", str(missing)]) == 2
+    err = capsys.readouterr().err
+    # The reader's resolve_prefix: names the path and what would have made it a checkpoint.
+    assert f"{missing} is not a checkpoint" in err and f"{missing}.index" in err
+    assert "Traceback" not in err
+
+
+def test_directory_without_state_file_says_what_to_pass(tmp_path, capsys):
+    assert main(["ckpt", "verify", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is a directory without a 'checkpoint' state file" in err
+    assert "model.ckpt-1000" in err   # an example of what to pass instead
+
+
+def test_state_file_naming_a_missing_checkpoint(ckpt, capsys):
+    state_file.update_checkpoint_state(str(ckpt.parent), str(ckpt.parent / "model.ckpt-9"))
+    assert main(["ckpt", "ls", str(ckpt.parent)]) == 2
+    err = capsys.readouterr().err
+    assert "model.ckpt-9" in err and "does not exist" in err
+
+
+def test_index_path_resolves_to_its_prefix(ckpt, capsys):
+    assert main(["ckpt", "ls", f"{ckpt}.index", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["prefix"] == str(ckpt)
+
+
+def test_a_file_that_is_no_v2_checkpoint_is_refused(ckpt, capsys):
+    data = next(ckpt.parent.glob("model.ckpt-0.data-*"))
+    assert main(["ckpt", "ls", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert f"{data} is not a V2 checkpoint" in err and "PREFIX.index" in err
 
 
 def test_diff_identical_and_changed(ckpt, tmp_path, capsys):

@@ -1,7 +1,8 @@
 """``orchestrator ckpt ls|verify|diff``: look into TF checkpoints without TensorFlow.
 
-``PREFIX`` is a checkpoint prefix (``run/model.ckpt-1000``) or a directory holding a
-``checkpoint`` state file (its latest checkpoint is used); local path or any URL.
+``PREFIX`` is a checkpoint prefix (``run/model.ckpt-1000``), its ``.index`` file, or a
+directory holding a ``checkpoint`` state file (its latest checkpoint is used); local path
+or any URL.
 
 * ``ls PREFIX [--json]``: every tensor with dtype, shape, stored bytes and shard(s).
 * ``verify PREFIX``: index structure and every tensor's crc32c; exit 1 listing the
@@ -18,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.checkpoint import bundle_io, state_file
+from orchestrator.checkpoint import bundle_io
+from orchestrator.checkpoint.reader import resolve_prefix
 from orchestrator.dtypes import DType
+from orchestrator.errors import UnimplementedError
 
 
 def register(subparsers: Any) -> None:
@@ -41,13 +44,15 @@ def register(subparsers: Any) -> None:
     diff.set_defaults(func=run_diff)
 
 
-def resolve_prefix(path: str) -> str:
-    """A prefix as given, or the latest checkpoint of a directory with a state file."""
-    if state_file.checkpoint_exists(path):
-        return path
-    latest = state_file.latest_checkpoint(path, require=True)
-    assert latest is not None
-    return latest
+def v2_prefix(path: str) -> str:
+    """The V2 checkpoint prefix ``path`` stands for: a prefix, ``PREFIX.index``, or a directory
+    (its latest checkpoint), resolved by the reader's :func:`resolve_prefix` and its errors."""
+    prefix, fmt = resolve_prefix(path)
+    if fmt != "v2":
+        raise UnimplementedError(f"{path} is not a V2 checkpoint (no {prefix}.index); it could only be a V1 "
+                                 f"checkpoint file, and ckpt ls/verify/diff read V2 bundles (PREFIX.index "
+                                 f"plus PREFIX.data-*)")
+    return prefix
 
 
 def _dtype_name(enum: int) -> str:
@@ -71,7 +76,7 @@ def list_tensors(prefix: str) -> list[dict[str, Any]]:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    prefix = resolve_prefix(args.prefix)
+    prefix = v2_prefix(args.prefix)
     rows = list_tensors(prefix)
     if args.json:
         print(json.dumps({"prefix": prefix, "tensors": rows}, indent=1))
@@ -86,7 +91,7 @@ def run_ls(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    prefix = resolve_prefix(args.prefix)
+    prefix = v2_prefix(args.prefix)
     problems = bundle_io.verify_checkpoint(prefix)
     if problems:
         print(f"checkpoint {prefix}: {len(problems)} problem(s)")
@@ -142,7 +147,7 @@ def _difference(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    report = compare(resolve_prefix(args.a), resolve_prefix(args.b), args.atol)
+    report = compare(v2_prefix(args.a), v2_prefix(args.b), args.atol)
     differs = bool(report["only_in_a"] or report["only_in_b"] or report["changed"])
     if args.json:
         print(json.dumps(report, indent=1))
