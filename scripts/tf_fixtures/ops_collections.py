@@ -228,7 +228,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     tf.compat.v1.disable_eager_execution()
     from ops_collections_arrays import tensor_array_cases
     from ops_collections_lists import list_cases
-    from ops_collections_v2_cases import list_concat_cases, tensor_array_v2_cases
+    from ops_collections_v2_cases import list_concat_cases, old_graph_case, tensor_array_v2_cases
     table = OpTable("collections", only)
     tensor_array_cases(table)
     stack_cases(table)
@@ -236,6 +236,7 @@ def build(out_dir: Path = OUT, only: set[str] | None = None) -> None:
     tensor_array_v2_cases(table)
     list_concat_cases(table)
     table.write(out_dir)
+    old_graph_case(out_dir, only)
 
 
 if __name__ == "__main__":

@@ -177,3 +177,34 @@ def list_concat_cases(table: OpTable) -> None:
                  shape=tf.TensorShape(None))   # unknown shape: the kernel, not graph building, checks
     concat(p, batch, single)
     run(table, p)
+
+
+def old_graph_case(out_dir: Any, only: set[str] | None) -> None:
+    """``ta_v2_graph.meta`` + ``.npz``: a whole graph of producer 21 whose TensorArrayV2 (string
+    handle, no flow output) feeds Scatter/Read/Size/Concat, exported as an old meta graph
+    would be; the npz holds the feed and TF's fetched values (key = tensor name)."""
+    if only is not None and not {"ta_v2_graph", "TensorArrayV2"} & only:
+        return
+    import tensorflow as tf
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        old_versions = v1.GraphDef()
+        old_versions.versions.producer = OLD_PRODUCER
+        v1.import_graph_def(old_versions, name="")
+        x = v1.placeholder(tf.float32, [3, 2], name="x")
+        h = tf.raw_ops.TensorArrayV2(size=3, dtype=tf.float32, element_shape=[2], clear_after_read=False,
+                                     name="ta")
+        f = tf.raw_ops.TensorArrayScatterV2(handle=h, indices=tf.range(3), value=x, flow_in=tf.constant(0.0),
+                                            name="scatter")
+        tf.raw_ops.TensorArrayReadV2(handle=h, index=1, flow_in=f, dtype=tf.float32, name="read")
+        tf.raw_ops.TensorArraySizeV2(handle=h, flow_in=f, name="size")
+        tf.raw_ops.TensorArrayConcatV2(handle=h, flow_in=f, dtype=tf.float32, name="concat")
+        meta = v1.train.export_meta_graph(graph=graph)
+        feed = np.arange(6, dtype=np.float32).reshape(3, 2) * 1.5
+        fetches = ["read:0", "size:0", "concat:0", "concat:1"]
+        with v1.Session(graph=graph) as sess:
+            values = sess.run(fetches, {x: feed})
+    (out_dir / "ta_v2_graph.meta").write_bytes(meta.SerializeToString(deterministic=True))
+    np.savez_compressed(out_dir / "ta_v2_graph.npz", **{"x:0": feed}, **dict(zip(fetches, values)))
+    print(f"  ta_v2_graph: producer {meta.graph_def.versions.producer}, {len(meta.graph_def.node)} nodes")

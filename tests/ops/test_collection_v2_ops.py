@@ -82,3 +82,24 @@ def test_concat_lists_batches_element_by_element():
     assert out.shape == (2,) and [len(tl) for tl in out] == [1, 2]
     with pytest.raises(InvalidArgumentError, match=r"TensorListConcatLists: input_b is not a TensorList at index 1"):
         kernel("TensorListConcatLists")(a, batch(TensorList([], (3,), f32), "x"), element_dtype=DType.FLOAT)
+
+
+def test_an_old_graph_with_tensor_array_v2_runs_as_in_tf():
+    """A producer-21 meta graph made by TF (ops_collections_v2_cases.old_graph_case): the V2
+    ops import (string handle, no flow output) and run through a Session as TF ran them."""
+    import orchestrator.compat.v1 as tf
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+    with np.load(fixtures / "ta_v2_graph.npz") as npz:
+        expected = {k: npz[k] for k in npz.files}
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.train.import_meta_graph(str(fixtures / "ta_v2_graph.meta"))
+        assert graph.get_tensor_by_name("ta:0").dtype == DType.STRING
+        fetches = [k for k in expected if k != "x:0"]
+        with tf.Session() as sess:
+            got = sess.run(fetches, {"x:0": expected["x:0"]})
+    for name, value in zip(fetches, got):
+        value = np.asarray(value)
+        assert (value.dtype, value.shape) == (expected[name].dtype, expected[name].shape), name
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
