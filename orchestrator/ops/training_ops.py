@@ -92,6 +92,14 @@ def _adagrad_scalar(v: Arrays, x: Any, a: Any) -> Arrays:
     return [v[0] - x.lr * x.grad / np.sqrt(accum), accum]
 
 
+def _adagrad_in_place(slots: Arrays, rest: tuple, update_slots: bool) -> bool:
+    return len(rest) == 2 and training_loops.adagrad_in_place(*slots, *rest, update_slots)
+
+
+def _sparse_adagrad_in_place(slots: Arrays, rest: tuple, update_slots: bool) -> bool:
+    return len(rest) == 3 and training_loops.sparse_adagrad_in_place(*slots, *rest, update_slots)
+
+
 def _adagrad_v2(v: Arrays, x: Any, a: Any) -> Arrays:
     accum = v[1] + np.square(x.grad) if a.update_slots else v[1]
     return [v[0] - x.grad * x.lr / (np.sqrt(accum) + x.epsilon), accum]
@@ -300,6 +308,11 @@ class Optimizer:
     sparse: Callable | None = None         # sparse-row update when TF's differs from dense
     scalar: Callable | None = None         # TF's loop for rows of one element (inner dim 1)
     has_ref: bool = True                   # False: only the Resource* ops exist
+    # Compiled in-place updates tried first (slot arrays or None, other inputs, update_slots)
+    # -> done?
+    # False leaves the arrays untouched and the checked numpy path runs.
+    dense_in_place: Callable | None = None
+    sparse_in_place: Callable | None = None
 
 
 _LR = ("lr",)
@@ -310,7 +323,8 @@ OPTIMIZERS = [
     Optimizer("Adadelta", ("var", "accum", "accum_update"), ("lr", "rho", "epsilon", "grad"),
               ("lr", "rho", "epsilon", "grad", "indices"), _adadelta),
     Optimizer("Adagrad", ("var", "accum"), ("lr", "grad"), ("lr", "grad", "indices"), _adagrad,
-              scalar=_adagrad_scalar),
+              scalar=_adagrad_scalar, dense_in_place=_adagrad_in_place,
+              sparse_in_place=_sparse_adagrad_in_place),
     Optimizer("AdagradV2", ("var", "accum"), ("lr", "epsilon", "grad"),
               ("lr", "epsilon", "grad", "indices"), _adagrad_v2),
     Optimizer("ProximalAdagrad", ("var", "accum"), ("lr", "l1", "l2", "grad"),
@@ -481,10 +495,15 @@ def _write_ref(ref: Ref, value: np.ndarray) -> None:
 
 def _make_kernels(opt: Optimizer, op_ref: str, op_res: str, sparse: bool) -> None:
     n = len(opt.slots)
+    in_place = opt.sparse_in_place if sparse else opt.dense_in_place
 
     def ref_kernel(*args: Any, use_locking: bool = False, use_nesterov: bool = False,
                    update_slots: bool = True, multiply_linear_by_lr: bool = False) -> Ref:
         refs, rest = list(args[:n]), args[n:]
+        if in_place is not None:
+            # Uninitialized slots (None) are left to the checked path's error.
+            if in_place([ref.value for ref in refs], rest, update_slots):
+                return refs[0]
         a = _attrs(use_nesterov, update_slots, multiply_linear_by_lr)
         if sparse:
             targets = [r.get() if r.get().flags.writeable else r.get().copy() for r in refs]
@@ -501,6 +520,12 @@ def _make_kernels(opt: Optimizer, op_ref: str, op_res: str, sparse: bool) -> Non
                         use_nesterov: bool = False, update_slots: bool = True,
                         multiply_linear_by_lr: bool = False) -> None:
         refs = [resource_ref(ctx, h) for h in args[:n]]
+        if in_place is not None:
+            new = [ref.get().copy() for ref in refs]
+            if in_place(new, args[n:], update_slots):
+                for ref, value in zip(refs, new):
+                    ref.set(value)
+                return
         a = _attrs(use_nesterov, update_slots, multiply_linear_by_lr)
         if sparse:
             new = [r.get().copy() for r in refs]

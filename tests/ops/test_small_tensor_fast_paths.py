@@ -1,0 +1,110 @@
+"""Fast paths for kernels on tiny tensors give the bits of the checked numpy paths they
+skip (TF's values themselves are checked by the TF-made op tables; here each fast path
+is compared with its fallback on random inputs, edge values included), and bad input
+still reaches the checked path's error."""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from orchestrator.errors import InvalidArgumentError
+from orchestrator.exec.state import KernelContext, Ref, ResourceHandle, SessionState
+from orchestrator.ops import training_loops
+from orchestrator.ops.registry import get_kernel
+
+
+def same_bits(got: np.ndarray, want: np.ndarray) -> bool:
+    return (type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+            and got.tobytes() == want.tobytes())
+
+
+# ------------------------------------------------------------------ Adagrad
+
+def _adagrad_case(rng: np.random.Generator, trial: int) -> tuple[str, np.ndarray, np.ndarray, tuple, bool]:
+    dtype = (np.float32, np.float64)[trial % 2]
+    shape = tuple(int(d) for d in rng.integers(1, 5, int(rng.integers(1, 4))))
+    var = rng.standard_normal(shape).astype(dtype)
+    accum = np.abs(rng.standard_normal(shape)).astype(dtype)
+    if trial % 7 == 0:
+        accum.reshape(-1)[0] = 0                     # rsqrt(0): inf, then NaN/inf updates
+    if trial % 11 == 0:
+        var.reshape(-1)[-1] = np.nan
+    lr = np.array(rng.choice([0.1, 0.5, 1e-3, 3.7]), dtype)
+    scale = 10.0 ** int(rng.integers(-4, 2))
+    if trial % 3:
+        n = int(rng.integers(0, 7))                  # repeats likely: rows are few
+        indices = rng.integers(0, shape[0], n).astype((np.int32, np.int64)[trial % 4 // 2])
+        grad = (rng.standard_normal((n,) + shape[1:]) * scale).astype(dtype)
+        return "SparseApplyAdagrad", var, accum, (lr, grad, indices), bool(trial % 5)
+    grad = (rng.standard_normal(shape) * scale).astype(dtype)
+    return "ApplyAdagrad", var, accum, (lr, grad), bool(trial % 5)
+
+
+def _run_adagrad(op: str, var: np.ndarray, accum: np.ndarray, rest: tuple, update_slots: bool) -> list:
+    refs = [Ref("v"), Ref("a")]
+    refs[0].set(var.copy())
+    refs[1].set(accum.copy())
+    aliases = [r.value for r in refs]
+    get_kernel(op).fn(*refs, *rest, use_locking=False, update_slots=update_slots)
+    assert all(r.value is a for r, a in zip(refs, aliases))      # updated in place
+    state = SessionState()
+    handles = [ResourceHandle("", f"slot{i}", a.dtype, a.shape) for i, a in enumerate((var, accum))]
+    for h, init in zip(handles, (var, accum)):
+        state.resource_variable(h, create=True).set(init.copy())
+    ctx = KernelContext(node=types.SimpleNamespace(name=op), state=state)
+    get_kernel("Resource" + op).fn(*handles, *rest, ctx=ctx, update_slots=update_slots)
+    return [r.value for r in refs] + [state.resource_variable(h).get() for h in handles]
+
+
+def test_adagrad_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    cases = [_adagrad_case(rng, trial) for trial in range(240)]
+    with np.errstate(all="ignore"):
+        fast = [_run_adagrad(*case) for case in cases]
+        monkeypatch.setattr(training_loops, "adagrad_in_place", lambda *a: False)
+        monkeypatch.setattr(training_loops, "sparse_adagrad_in_place", lambda *a: False)
+        slow = [_run_adagrad(*case) for case in cases]
+    for case, got, want in zip(cases, fast, slow):
+        assert all(same_bits(g, w) for g, w in zip(got, want)), case[0]
+
+
+def test_adagrad_loops_take_the_usual_operands_only() -> None:
+    var, accum = np.ones((3, 2), np.float32), np.ones((3, 2), np.float32)
+    lr, grad = np.array(0.1, np.float32), np.ones((3, 2), np.float32)
+    assert training_loops.adagrad_in_place(var.copy(), accum.copy(), lr, grad, True)
+    assert not training_loops.adagrad_in_place(None, accum, lr, grad, True)
+    assert not training_loops.adagrad_in_place(var, accum, np.float32(0.1), grad, True)   # not an array
+    assert not training_loops.adagrad_in_place(var, accum, lr, grad.astype(np.float64), True)
+    assert not training_loops.adagrad_in_place(var.astype(np.float16), accum.astype(np.float16),
+                                               lr.astype(np.float16), grad.astype(np.float16), True)
+    frozen = var.copy()
+    frozen.flags.writeable = False
+    assert not training_loops.adagrad_in_place(frozen, accum, lr, grad, True)
+    assert not training_loops.adagrad_in_place(var, accum, lr, np.asfortranarray(grad), True)
+    assert not training_loops.adagrad_in_place(var, accum, lr, var[:], True)   # shares var's memory
+    assert np.array_equal(var, np.ones((3, 2), np.float32))                   # nothing written
+    indices = np.array([0, 3])
+    assert not training_loops.sparse_adagrad_in_place(var, accum, lr, grad[:2], indices, True)
+    assert np.array_equal(var, np.ones((3, 2), np.float32)) and np.array_equal(accum, var)
+
+
+def test_sparse_adagrad_out_of_range_index_still_reports() -> None:
+    var, accum = Ref("emb"), Ref("emb/Adagrad")
+    var.set(np.ones((3, 2), np.float32))
+    accum.set(np.ones((3, 2), np.float32))
+    grad = np.ones((2, 2), np.float32)
+    with pytest.raises(InvalidArgumentError, match=r"Index 3 at offset 1.*emb"):
+        get_kernel("SparseApplyAdagrad").fn(var, accum, np.array(0.1, np.float32), grad, np.array([0, 3]))
+    assert np.array_equal(var.value, np.ones((3, 2), np.float32))
+
+
+def test_adagrad_gradient_aliasing_a_slot_reads_old_values() -> None:
+    """A gradient that is a view of the accumulator goes through the numpy path."""
+    var, accum = Ref("v"), Ref("a")
+    var.set(np.full((2, 2), 2.0, np.float32))
+    accum.set(np.full((2, 2), 4.0, np.float32))
+    get_kernel("ApplyAdagrad").fn(var, accum, np.array(1.0, np.float32), accum.value[:])
+    assert np.array_equal(accum.value, np.full((2, 2), 20.0, np.float32))
+    assert np.array_equal(var.value, np.full((2, 2), 2.0 - 4.0 / np.sqrt(np.float32(20.0)), np.float32))
