@@ -57,15 +57,23 @@ class TrainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class ClusterConfig:
+    address: str | None = None            # a running Ray cluster ("auto", "ray://host:10001"); default: embedded local Ray
+    restore_actors: int = 0               # Ray actors reading the checkpoint; 0: read in this process
+    restore_threads: int = 4              # concurrent range reads per reader actor
+
+
+@dataclasses.dataclass(frozen=True)
 class JobConfig:
     model: ModelConfig
     checkpoint: CheckpointConfig = CheckpointConfig()
     train: TrainConfig = TrainConfig()
+    cluster: ClusterConfig = ClusterConfig()
     name: str = "job"
     source: str = "<dict>"                # the file the config came from, for messages
 
 
-_SECTIONS = {"model": ModelConfig, "checkpoint": CheckpointConfig, "train": TrainConfig}
+_SECTIONS = {"model": ModelConfig, "checkpoint": CheckpointConfig, "train": TrainConfig, "cluster": ClusterConfig}
 
 
 def load_config(path: str) -> JobConfig:
@@ -90,6 +98,7 @@ def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) 
         raise InvalidArgumentError(f"{source}: missing required section 'model' (with 'meta_graph')")
     model = _build(ModelConfig, raw["model"], source, "model")
     ckpt = _build(CheckpointConfig, _section(raw, "checkpoint"), source, "checkpoint")
+    cluster = _build(ClusterConfig, _section(raw, "cluster"), source, "cluster")
     train_raw = _section(raw, "train")
     if isinstance(train_raw, dict):
         train_raw = dict(train_raw)
@@ -106,12 +115,15 @@ def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) 
         feeds = dataclasses.replace(feeds, file=_resolve(feeds.file, base_dir))
         train = dataclasses.replace(train, feeds=feeds)
     for key, value in (("train.steps", train.steps), ("train.log_every_steps", train.log_every_steps),
-                       ("checkpoint.max_to_keep", ckpt.max_to_keep)):
+                       ("checkpoint.max_to_keep", ckpt.max_to_keep), ("cluster.restore_actors", cluster.restore_actors)):
         if value < 0:
             raise InvalidArgumentError(f"{source}: {key} must be >= 0, found {value}")
+    if cluster.restore_threads < 1:
+        raise InvalidArgumentError(f"{source}: cluster.restore_threads must be >= 1, found {cluster.restore_threads}")
     if ckpt.save_every_steps < 0:
         raise InvalidArgumentError(f"{source}: checkpoint.save_every_steps must be >= 0, found {ckpt.save_every_steps}")
-    return JobConfig(model=model, checkpoint=ckpt, train=train, name=str(raw.get("name", "job")), source=source)
+    return JobConfig(model=model, checkpoint=ckpt, train=train, cluster=cluster, name=str(raw.get("name", "job")),
+                     source=source)
 
 
 def _section(raw: dict, key: str) -> Any:

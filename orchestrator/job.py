@@ -92,8 +92,7 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
     fetched: list[dict[str, Any]] = []
     with Session(graph=graph) as sess:
         prefix = _restore_source(cfg)
-        saver.restore(sess, prefix)
-        log(f"restored {prefix}")
+        _restore(saver, sess, prefix, cfg, log)
         if cfg.checkpoint.save_dir:
             _adopt_existing_checkpoints(saver, cfg)
         first_step = _step_value(sess, global_step) if global_step is not None else _prefix_step(prefix)
@@ -116,6 +115,29 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
                 saved.append(path)
                 log(f"saved {path}")
     return JobResult(cfg.train.steps, first_step, step, saved, fetched, time.perf_counter() - started)
+
+
+def _restore(saver: Any, sess: Any, prefix: str, cfg: JobConfig, log: Callable[[str], None]) -> None:
+    """saver.restore, its reads in this process or, with ``cluster.restore_actors``, on Ray actors
+    (the embedded local Ray unless ``cluster.address`` names a cluster)."""
+    cluster = cfg.cluster
+    if not cluster.restore_actors:
+        saver.restore(sess, prefix)
+        log(f"restored {prefix}")
+        return
+    from orchestrator.distributed import cluster as ray_cluster
+    from orchestrator.distributed.restore import ActorReader
+
+    with ray_cluster.connected(cluster.address) as ray:
+        reader = ActorReader(ray, cluster.restore_actors, cluster.restore_threads, **cfg.checkpoint.storage_options)
+        try:
+            saver.item_reader = reader.read_items
+            saver.restore(sess, prefix)
+        finally:
+            saver.item_reader = None
+            reader.close()
+    where = cluster.address or "embedded local Ray"
+    log(f"restored {prefix} ({cluster.restore_actors} reader actors, {where})")
 
 
 def _restore_source(cfg: JobConfig) -> str:

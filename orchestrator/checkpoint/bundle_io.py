@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -223,6 +223,10 @@ def _read_one(rng: _Range, **storage_options: Any) -> np.ndarray:
     return tensor_codec.decode(data, entry, f"tensor {name} in {rng.path}")
 
 
+# (stored items, verify) -> {index key: array}: how read_tensors has its entries read.
+ItemReader = Callable[[list[plan.StoredItem], bool], dict[bytes, np.ndarray]]
+
+
 def read_entries(index: Index, keys: Iterable[bytes] | None = None, readers: int = 1,
                  threads: int = read.DEFAULT_THREADS, verify: bool = True,
                  max_range_bytes: int = plan.DEFAULT_MAX_RANGE_BYTES,
@@ -256,13 +260,19 @@ def full_tensor(index: Index, name: str, stored: Mapping[bytes, np.ndarray]) -> 
 
 
 def read_tensors(prefix: str, requests: Sequence[tuple[str, str]], max_workers: int = read.DEFAULT_THREADS,
-                 verify: bool = True, **storage_options: Any) -> list[np.ndarray]:
-    """Values for ``(key, shape_and_slices)`` requests, in order (one reader, ``max_workers`` threads)."""
+                 verify: bool = True, item_reader: ItemReader | None = None,
+                 **storage_options: Any) -> list[np.ndarray]:
+    """Values for ``(key, shape_and_slices)`` requests, in order: read in this process (one
+    reader, ``max_workers`` threads), or by ``item_reader(items, verify)`` (e.g. Ray actors,
+    distributed/restore.py), which returns what ``read.read_items`` would."""
     index = read_index(prefix, **storage_options)
     for name, _ in requests:
         index.entry(name)                      # NotFoundError with suggestions before any read
-    stored = read_entries(index, {n.encode("utf-8"): None for n, _ in requests}, threads=max_workers,
-                          verify=verify, **storage_options)
+    keys = {n.encode("utf-8"): None for n, _ in requests}
+    if item_reader is not None:
+        stored = item_reader(plan.stored_items(index, keys), verify)
+    else:
+        stored = read_entries(index, keys, threads=max_workers, verify=verify, **storage_options)
     out: list[np.ndarray] = []
     handed_out: set[int] = set()
     for name, spec in requests:

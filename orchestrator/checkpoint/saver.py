@@ -72,6 +72,9 @@ class Saver:
         self.save_relative_paths = save_relative_paths
         self.max_workers = max_workers
         self.storage_options = dict(storage_options or {})
+        # How restore reads the checkpoint's entries: None = in this process with
+        # ``max_workers`` threads; or a bundle_io.ItemReader (e.g. Ray actors' read_items).
+        self.item_reader: Any = None
         self._last_checkpoints: list[tuple[str, float]] = []
         self._next_checkpoint_time = time.time() + self.saver_def.keep_checkpoint_every_n_hours * 3600
 
@@ -193,7 +196,8 @@ class Saver:
                 raise UnimplementedError(f"checkpoint key {entry.key!r} is restored into {entry.consumer}, not a "
                                          f"variable assign; orchestrator cannot restore it directly")
         requests = [(e.key, e.slice_spec) for e in self._spec.restores]
-        values = bundle_io.read_tensors(save_path, requests, max_workers=self.max_workers, **self.storage_options)
+        values = bundle_io.read_tensors(save_path, requests, max_workers=self.max_workers,
+                                        item_reader=self.item_reader, **self.storage_options)
         for entry, value in zip(self._spec.restores, values):
             _check_value(entry, value, save_path)
         for entry, value in zip(self._spec.restores, values):
