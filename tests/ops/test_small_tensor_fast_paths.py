@@ -108,3 +108,45 @@ def test_adagrad_gradient_aliasing_a_slot_reads_old_values() -> None:
     get_kernel("ApplyAdagrad").fn(var, accum, np.array(1.0, np.float32), accum.value[:])
     assert np.array_equal(accum.value, np.full((2, 2), 20.0, np.float32))
     assert np.array_equal(var.value, np.full((2, 2), 2.0 - 4.0 / np.sqrt(np.float32(20.0)), np.float32))
+
+
+# ------------------------------------------------------------------ UnsortedSegmentSum
+
+def _segment_case(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, np.ndarray, int]:
+    dtype = (np.float32, np.float64, np.int32, np.int64)[trial % 4]
+    ids_shape = tuple(int(d) for d in rng.integers(0, 5, int(rng.integers(0, 3))))
+    tail = tuple(int(d) for d in rng.integers(0, 4, int(rng.integers(0, 3))))
+    num = int(rng.integers(0, 6))
+    low = -2 if trial % 3 == 0 or num == 0 else 0               # negative ids are dropped
+    ids = rng.integers(low, max(num, low + 1) if num else 0, ids_shape).astype((np.int32, np.int64)[trial % 2])
+    if dtype in (np.int32, np.int64):
+        info = np.iinfo(dtype)                       # large values: sums wrap around
+        data = rng.integers(info.min // 2, info.max // 2, ids_shape + tail, dtype=dtype)
+    else:
+        data = (rng.standard_normal(ids_shape + tail) * 10.0 ** int(rng.integers(-3, 4))).astype(dtype)
+        if data.size and trial % 5 == 0:
+            data.reshape(-1)[0] = (np.nan, np.inf, -0.0)[trial % 3]
+    return np.asarray(data), np.asarray(ids), num       # 0-d draws come as numpy scalars
+
+
+def test_unsorted_segment_sum_loop_matches_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ops import segment_ops
+    kernel_fn = get_kernel("UnsortedSegmentSum").fn
+    rng = np.random.default_rng(11)
+    cases = [_segment_case(rng, trial) for trial in range(400)]
+    fast = [kernel_fn(data, ids, np.array(num, np.int32)) for data, ids, num in cases]
+    assert all(segment_ops._unsorted_sum_fast(*case) is not None for case in cases)
+    monkeypatch.setattr(segment_ops, "_unsorted_sum_fast", lambda *a: None)
+    with np.errstate(all="ignore"):
+        slow = [kernel_fn(data, ids, np.array(num, np.int32)) for data, ids, num in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got, want)
+
+
+def test_unsorted_segment_sum_errors_stay() -> None:
+    kernel_fn = get_kernel("UnsortedSegmentSum").fn
+    data = np.ones((3, 2), np.float32)
+    with pytest.raises(InvalidArgumentError, match=r"segment_ids\[2\] = 4 is out of range \[0, 4\)"):
+        kernel_fn(data, np.array([0, -1, 4]), np.array(4))
+    with pytest.raises(InvalidArgumentError, match=r"does not start with segment_ids.shape = \[2\]"):
+        kernel_fn(data, np.array([0, 1]), np.array(4))
