@@ -21,6 +21,13 @@ def test_defaults_and_relative_paths(tmp_path):
     assert job.train.feeds.file == str(tmp_path / "m" / "reference.npz")
 
 
+def test_cluster_defaults_to_in_process_reads():
+    job = parse_config({"model": {"meta_graph": "m"}})
+    assert (job.cluster.address, job.cluster.restore_actors, job.cluster.restore_threads) == (None, 0, 4)
+    job = parse_config({"model": {"meta_graph": "m"}, "cluster": {"address": "auto", "restore_actors": 3}})
+    assert (job.cluster.address, job.cluster.restore_actors) == ("auto", 3)
+
+
 def test_urls_are_left_alone():
     job = parse_config({"model": {"meta_graph": "s3://b/m.meta"}}, base_dir="/x")
     assert job.model.meta_graph == "s3://b/m.meta"
@@ -33,6 +40,9 @@ def test_urls_are_left_alone():
     ({"model": {"meta_graph": "m"}, "train": {"steps": "ten"}}, "train.steps expected int, found 'ten'"),
     ({"model": {"meta_graph": "m"}, "train": {"steps": -1}}, "train.steps must be >= 0"),
     ({"model": {"meta_graph": "m"}, "checkpoint": []}, "section 'checkpoint' must be a mapping"),
+    ({"model": {"meta_graph": "m"}, "cluster": {"restore_actors": -2}}, "cluster.restore_actors must be >= 0"),
+    ({"model": {"meta_graph": "m"}, "cluster": {"restore_threads": 0}}, "cluster.restore_threads must be >= 1"),
+    ({"model": {"meta_graph": "m"}, "cluster": {"adress": "auto"}}, "cluster.adress.*Did you mean 'address'"),
     ([1, 2], "expected a mapping"),
 ])
 def test_bad_configs_name_the_key(raw, message):
