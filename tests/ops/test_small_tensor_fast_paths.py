@@ -5,6 +5,7 @@ still reaches the checked path's error."""
 from __future__ import annotations
 
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -150,3 +151,29 @@ def test_unsorted_segment_sum_errors_stay() -> None:
         kernel_fn(data, np.array([0, -1, 4]), np.array(4))
     with pytest.raises(InvalidArgumentError, match=r"does not start with segment_ids.shape = \[2\]"):
         kernel_fn(data, np.array([0, 1]), np.array(4))
+
+
+# ------------------------------------------------------------------ FloorDiv / FloorMod
+
+@pytest.mark.parametrize("op", ["FloorDiv", "FloorMod"])
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64])
+def test_floor_division_by_an_integer_scalar(op: str, dtype: type) -> None:
+    """The unchecked path (divisor not 0/-1) and the checked one agree with floor semantics,
+    without numpy warnings; a zero divisor is still an error."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(3)
+    x = rng.integers(info.min, info.max, 50, dtype=dtype, endpoint=True)
+    x[:2] = info.min, info.max
+    divisors = [1, 2, 7, int(info.max)] + ([-2, -7, -1, int(info.min)] if info.min < 0 else [])
+    kernel_fn = get_kernel(op).fn
+    span = int(info.max) - int(info.min) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for divisor in divisors:
+            got = kernel_fn(x, np.array(divisor, dtype))
+            exact = [int(v) // divisor if op == "FloorDiv" else int(v) % divisor for v in x]
+            wrapped = [(w - int(info.min)) % span + int(info.min) for w in exact]   # min // -1
+            assert got.dtype == dtype and got.tolist() == wrapped
+            assert kernel_fn(x[:1].reshape(()), np.array(divisor, dtype)).shape == ()
+    with pytest.raises(InvalidArgumentError, match=f"{op}: Integer division by zero"):
+        kernel_fn(x, np.array(0, dtype))
