@@ -163,17 +163,43 @@ def _canonical(x: int, masked: bool, forward: bool, lo: int, hi: int, dim: int, 
 
 _MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 
+# Specs of StridedSlice calls already validated, keyed on the input shape and the exact
+# bytes, dtype and shape of begin/end/strides (plus masks): graphs slice the same shapes
+# with the same constants every step, and this look-up (~1 us) replaces the three
+# int_vector conversions and the cached-spec call (~4 us). Values: (index ending in an
+# Ellipsis, so that it yields an array view even for a single element — copied, a string
+# element stays an object array; final shape or None when the view has it; identity).
+_FAST_SPECS: dict[tuple, tuple[tuple, tuple | None, bool]] = {}
+_FAST_SPECS_MAX = 4096
+
 
 @kernel("StridedSlice")
 def strided_slice(x: np.ndarray, begin: Any, end: Any, strides: Any, *, begin_mask: int = 0,
                   end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0,
                   shrink_axis_mask: int = 0) -> np.ndarray:
-    x = np.asarray(x)
-    spec = strided_slice_spec("StridedSlice", x.shape, begin, end, strides, begin_mask, end_mask,
-                              ellipsis_mask, new_axis_mask, shrink_axis_mask)
-    if spec.is_identity:
+    key = None
+    if type(x) is np.ndarray and type(begin) is np.ndarray and type(end) is np.ndarray \
+            and type(strides) is np.ndarray:
+        key = (x.shape, begin.dtype, begin.shape, begin.tobytes(), end.dtype, end.shape, end.tobytes(),
+               strides.dtype, strides.shape, strides.tobytes(), begin_mask, end_mask, ellipsis_mask,
+               new_axis_mask, shrink_axis_mask)
+        known = _FAST_SPECS.get(key)
+    else:
+        known = None
+    if known is None:
+        x = np.asarray(x)
+        spec = strided_slice_spec("StridedSlice", x.shape, begin, end, strides, begin_mask, end_mask,
+                                  ellipsis_mask, new_axis_mask, shrink_axis_mask)
+        sliced_shape = tuple(p for p, i in zip(spec.processing_shape, spec.index) if not isinstance(i, int))
+        known = (spec.index + (Ellipsis,), None if sliced_shape == spec.final_shape else spec.final_shape,
+                 spec.is_identity)
+        if key is not None and len(_FAST_SPECS) < _FAST_SPECS_MAX:
+            _FAST_SPECS[key] = known
+    index, final_shape, identity = known
+    if identity:
         return x
-    return np.array(x[spec.index]).reshape(spec.final_shape)
+    out = x[index].copy()
+    return out if final_shape is None else out.reshape(final_shape)
 
 
 @kernel("StridedSliceGrad")

@@ -177,3 +177,57 @@ def test_floor_division_by_an_integer_scalar(op: str, dtype: type) -> None:
             assert kernel_fn(x[:1].reshape(()), np.array(divisor, dtype)).shape == ()
     with pytest.raises(InvalidArgumentError, match=f"{op}: Integer division by zero"):
         kernel_fn(x, np.array(0, dtype))
+
+
+# ------------------------------------------------------------------ StridedSlice
+
+def test_strided_slice_repeat_calls_match_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second call of a signature reuses the validated spec: same values, dtype, shape."""
+    from orchestrator.ops import slicing_ops
+    kernel_fn = get_kernel("StridedSlice").fn
+    rng = np.random.default_rng(4)
+    checked = 0
+    for trial in range(300):
+        shape = tuple(int(d) for d in rng.integers(1, 5, int(rng.integers(1, 4))))
+        x = rng.standard_normal(shape).astype(np.float32)
+        n = int(rng.integers(1, len(shape) + 1))
+        index_type = (np.int32, np.int64)[trial % 2]
+        begin = rng.integers(-4, 4, n).astype(index_type)
+        end = rng.integers(-4, 5, n).astype(index_type)
+        strides = rng.choice([1, 2, -1, -2], n).astype(index_type)
+        masks = {"begin_mask": int(rng.integers(0, 1 << n)), "end_mask": int(rng.integers(0, 1 << n)),
+                 "new_axis_mask": int(rng.choice([0, 1 << int(rng.integers(0, n))])),
+                 "shrink_axis_mask": int(rng.choice([0, 1])) if begin[0] >= 0 else 0}
+        if masks["shrink_axis_mask"]:
+            strides[0], end[0] = 1, begin[0] + 1
+        monkeypatch.setattr(slicing_ops, "_FAST_SPECS", {})
+        try:
+            first = kernel_fn(x, begin, end, strides, **masks)
+        except InvalidArgumentError:
+            assert slicing_ops._FAST_SPECS == {}                 # failures are not remembered
+            continue
+        again = kernel_fn(x, begin, end, strides, **masks)
+        assert len(slicing_ops._FAST_SPECS) == 1 and same_bits(again, first)
+        plain = np.array(x[slicing_ops.strided_slice_spec(
+            "StridedSlice", x.shape, begin, end, strides, **masks).index])
+        assert np.array_equal(first.reshape(-1), plain.reshape(-1))
+        checked += 1
+    assert checked > 150
+
+
+def test_strided_slice_element_of_strings_stays_an_object_array() -> None:
+    kernel_fn = get_kernel("StridedSlice").fn
+    names = np.array([b"a.tfrecord", b"b.tfrecord"], dtype=object)
+    one = np.array([1], np.int32)
+    for _ in range(2):                                        # spec computed, then reused
+        got = kernel_fn(names, one, one + 1, one, shrink_axis_mask=1)
+        assert got.dtype == object and got.shape == () and got[()] == b"b.tfrecord"
+
+
+def test_strided_slice_cached_signature_still_checks_new_values() -> None:
+    kernel_fn = get_kernel("StridedSlice").fn
+    x = np.arange(4, dtype=np.int32)
+    one = np.array([1], np.int32)
+    kernel_fn(x, one, one + 1, one, shrink_axis_mask=1)
+    with pytest.raises(InvalidArgumentError, match="slice index 7 of dimension 0 out of bounds"):
+        kernel_fn(x, one * 7, one * 8, one, shrink_axis_mask=1)
