@@ -10,7 +10,9 @@
 2. This process times, on the same files: orchestrator's ``import_meta_graph`` + Saver
    restore (crc32c on); the Saver restore alone with one reader and one thread, with one
    reader and ``--threads`` threads (the Saver's path), and ``--readers`` work lists of
-   the restore plan executed in parallel; orchestrator's Saver save; and the raw limit: plain sequential
+   the restore plan executed in parallel; the Saver restore with its reads on ``--ray-actors``
+   actors of an embedded local Ray (started before timing; the bytes travel through Ray's
+   object store to this process); orchestrator's Saver save; and the raw limit: plain sequential
    ``readinto`` of each data file into one fresh numpy buffer, and of each tensor's
    bytes into its own fresh buffer (the faster of the two is "raw"; with per-tensor
    buffers the allocator reuses freed memory instead of faulting in new pages).
@@ -22,6 +24,7 @@ Throughput is checkpoint bytes / seconds (GB = 1e9 bytes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -141,6 +144,8 @@ def main() -> None:
     parser.add_argument("--variables", type=int, default=64, help="number of variables (default 64)")
     parser.add_argument("--threads", type=int, default=4, help="read threads of one reader (default 4)")
     parser.add_argument("--readers", type=int, default=2, help="parallel readers (work lists) (default 2)")
+    parser.add_argument("--ray-actors", type=int, default=2,
+                        help="restore through this many Ray actors of a local Ray (0: skip; default 2)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (default 3)")
     parser.add_argument("--tf-python", default=os.environ.get("ORCH_TF_PYTHON", "/work/tfvenv/bin/python"))
     parser.add_argument("--workdir", help="where checkpoints are written (default: a temp dir, removed)")
@@ -197,6 +202,23 @@ def main() -> None:
         tensor_ranges = sorted((files.data_filename(prefix, e.shard_id, index.header.num_shards), e.offset, e.size)
                                for e in index.entries.values() if not e.slices)
         n = args.threads
+        timed: dict[str, Callable[[], Any]] = {}
+        ray_context = contextlib.ExitStack()
+        if args.ray_actors:
+            from orchestrator.distributed import cluster
+            from orchestrator.distributed.restore import ActorReader
+
+            ray = ray_context.enter_context(cluster.connected())
+            actor_reader = ActorReader(ray, args.ray_actors, args.threads)
+
+            def ray_restore() -> Any:
+                saver.item_reader = actor_reader.read_items
+                try:
+                    return restore_only(args.threads)()
+                finally:
+                    saver.item_reader = None
+
+            timed[f"ours_ray_{args.ray_actors}x{n}"] = ray_restore
         results = best_of(args.repeats, {
             "raw_file": lambda: raw_read(data_files),
             "raw_tensors": lambda: raw_read_per_tensor(tensor_ranges),
@@ -204,8 +226,10 @@ def main() -> None:
             "ours_restore_1x1": restore_only(1),
             f"ours_restore_1x{n}": restore_only(n),
             f"ours_read_{args.readers}_readers": readers_restore,
+            **timed,
             "ours_save": save,
         })
+        ray_context.close()
         results.update(tf_import_restore=tf["restore"], tf_restore=tf["restore_call"], tf_save=tf["save"])
 
     gb = size / 1e9
@@ -222,6 +246,8 @@ def main() -> None:
         (f"ours: Saver.restore, 1 reader x {n} threads", f"ours_restore_1x{n}", "tf_restore", True),
         (f"ours: restore plan, {args.readers} readers ({n} threads in all)", f"ours_read_{args.readers}_readers",
          "tf_restore", True),
+        *([(f"ours: Saver.restore, {args.ray_actors} Ray actors x {n} threads", f"ours_ray_{args.ray_actors}x{n}",
+            "tf_restore", True)] if args.ray_actors else []),
         ("TF: Saver.save (+ meta graph, state file)", "tf_save", "tf_save", False),
         ("ours: Saver.save (+ meta graph, state file)", "ours_save", "tf_save", False),
     ]
