@@ -26,6 +26,10 @@ class ModelConfig:
     meta_graph: str                       # path or URL of the .meta file
     clear_devices: bool = False           # drop every device field on import
     import_scope: str | None = None       # prefix for every imported name
+    # Per-worker device rewrite right after import (orchestrator/graph/device_map.py):
+    device_map: tuple[dict, ...] = ()     # ordered rules {from: <device spec>, to: <device spec>}
+    unmapped_devices: str = "error"       # placed devices no rule matches: "error" or "keep"
+    allow_unused_device_rules: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +100,13 @@ def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) 
     _check_keys(raw, {"name", *_SECTIONS}, source, "")
     if "model" not in raw:
         raise InvalidArgumentError(f"{source}: missing required section 'model' (with 'meta_graph')")
-    model = _build(ModelConfig, raw["model"], source, "model")
+    model_raw = raw["model"]
+    device_rules: tuple[dict, ...] = ()
+    if isinstance(model_raw, dict) and "device_map" in model_raw:
+        model_raw = dict(model_raw)
+        device_rules = _device_rules(model_raw.pop("device_map"), source)
+    model = _build(ModelConfig, model_raw, source, "model", device_map=device_rules)
+    _check_device_map(model, source)
     ckpt = _build(CheckpointConfig, _section(raw, "checkpoint"), source, "checkpoint")
     cluster = _build(ClusterConfig, _section(raw, "cluster"), source, "cluster")
     train_raw = _section(raw, "train")
@@ -124,6 +134,30 @@ def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) 
         raise InvalidArgumentError(f"{source}: checkpoint.save_every_steps must be >= 0, found {ckpt.save_every_steps}")
     return JobConfig(model=model, checkpoint=ckpt, train=train, cluster=cluster, name=str(raw.get("name", "job")),
                      source=source)
+
+
+def _device_rules(value: Any, source: str) -> tuple[dict, ...]:
+    """``model.device_map``: a list of ``{from, to}`` rules (absent or empty: no rewrite)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidArgumentError(f"{source}: model.device_map must be a list of {{from: ..., to: ...}} rules, "
+                                   f"found {type(value).__name__} {value!r}")
+    return tuple(dict(rule) if isinstance(rule, dict) else rule for rule in value)
+
+
+def _check_device_map(model: ModelConfig, source: str) -> None:
+    """Parse the rules now, so a bad spec fails when the config loads, not after the import."""
+    from orchestrator.graph.device_map import UNMAPPED_POLICIES, DeviceMap
+
+    if model.unmapped_devices not in UNMAPPED_POLICIES:
+        raise InvalidArgumentError(f"{source}: model.unmapped_devices must be one of "
+                                   f"{', '.join(UNMAPPED_POLICIES)}, found {model.unmapped_devices!r}")
+    if model.device_map and model.clear_devices:
+        raise InvalidArgumentError(f"{source}: model.clear_devices and model.device_map are both set: "
+                                   f"clear_devices drops every device the map would rewrite; use one of them")
+    DeviceMap.from_rules(model.device_map, unmapped=model.unmapped_devices,
+                         allow_unused_rules=model.allow_unused_device_rules, source=source)
 
 
 def _section(raw: dict, key: str) -> Any:

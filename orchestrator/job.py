@@ -82,6 +82,7 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
                                            import_scope=cfg.model.import_scope)
     if imported_saver is None:
         raise InvalidArgumentError(f"{cfg.model.meta_graph}: the graph has no variables to restore or train")
+    _remap_devices(graph, cfg, log)
     saver = _job_saver(imported_saver, graph, cfg)
     train_op = _train_op(graph, cfg)
     global_step = _global_step(graph)
@@ -115,6 +116,19 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
                 saved.append(path)
                 log(f"saved {path}")
     return JobResult(cfg.train.steps, first_step, step, saved, fetched, time.perf_counter() - started)
+
+
+def _remap_devices(graph: Any, cfg: JobConfig, log: Callable[[str], None]) -> None:
+    """``model.device_map``: move the imported graph onto this cluster's layout before anything
+    runs (all or nothing; every problem in one error), logging one line per device mapping."""
+    if not cfg.model.device_map:
+        return
+    from orchestrator.graph.device_map import DeviceMap
+
+    device_map = DeviceMap.from_rules(cfg.model.device_map, unmapped=cfg.model.unmapped_devices,
+                                      allow_unused_rules=cfg.model.allow_unused_device_rules, source=cfg.source)
+    for line in device_map.apply(graph).lines():
+        log(line)
 
 
 def _restore(saver: Any, sess: Any, prefix: str, cfg: JobConfig, log: Callable[[str], None]) -> None:
