@@ -5,7 +5,9 @@ with node counts, collections and their sizes, variables, the saver_def, and the
 types orchestrator has no kernel for (with the nodes that use them) — the first thing
 to look at before resuming a run (function-library bodies included). Devices are
 canonical (``/job:ps/task:0/device:CPU:0``; ``(none)`` for unplaced nodes). For a
-checkpoint prefix: its variables.
+checkpoint prefix: its variables. With ``--device-map RULES.yaml`` a meta graph's report adds what
+that device map would do (``commands/inspect_devices.py``); the exit status is 1 when the map
+has problems.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from orchestrator import storage
-from orchestrator.errors import NotFoundError, OrchestratorError
+from orchestrator.errors import InvalidArgumentError, NotFoundError, OrchestratorError
 
 META_SUFFIXES = (".meta", ".pbtxt", ".meta.txt", ".pb")
 
@@ -26,27 +28,33 @@ def register(subparsers: Any) -> None:
                                    description=__doc__.splitlines()[0])
     parser.add_argument("path", help="meta graph file (.meta/.pbtxt) or checkpoint prefix; local path or URL")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--device-map", metavar="RULES.yaml", default=None,
+                        help="show what these device rules (a job's model.device_map) would do to the meta graph")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = inspect_path(args.path)
+    device_map = getattr(args, "device_map", None)
+    report = inspect_path(args.path, device_map=device_map)
     print(json.dumps(report, indent=1, sort_keys=True) if args.json else render(report))
-    return 0
+    return 0 if report.get("device_map", {}).get("ok", True) else 1
 
 
-def inspect_path(path: str) -> dict[str, Any]:
+def inspect_path(path: str, device_map: str | None = None) -> dict[str, Any]:
     if path.endswith(META_SUFFIXES):
-        return inspect_meta_graph(path)
+        return inspect_meta_graph(path, device_map)
     if storage.exists(path + ".index"):
+        if device_map:
+            raise InvalidArgumentError(f"{path}: --device-map applies to a meta graph, but this is a "
+                                       f"checkpoint prefix")
         return inspect_checkpoint(path)
     if storage.exists(path):
-        return inspect_meta_graph(path)
+        return inspect_meta_graph(path, device_map)
     raise NotFoundError(f"{path}: no such meta graph file, and no checkpoint prefix either "
                         f"({path}.index does not exist)")
 
 
-def inspect_meta_graph(path: str) -> dict[str, Any]:
+def inspect_meta_graph(path: str, device_map: str | None = None) -> dict[str, Any]:
     from orchestrator.graph.load import import_meta_graph
     from orchestrator.graph.model import Graph
 
@@ -55,7 +63,7 @@ def inspect_meta_graph(path: str) -> dict[str, Any]:
         saver = import_meta_graph(path)
     ops = graph.get_operations()
     saver_def = getattr(saver, "saver_def", saver)
-    return {
+    report = {
         "kind": "meta_graph",
         "path": path,
         "num_ops": len(ops),
@@ -68,6 +76,10 @@ def inspect_meta_graph(path: str) -> dict[str, Any]:
         "function_op_counts": _function_op_counts(graph),
         "unsupported_ops": _unsupported(graph),
     }
+    if device_map:
+        from orchestrator.commands.inspect_devices import device_map_section
+        report["device_map"] = device_map_section(graph, device_map)
+    return report
 
 
 def _devices(graph: Any) -> dict[str, int]:
@@ -155,6 +167,9 @@ def render(report: dict[str, Any]) -> str:
             ["op type", "nodes", "for example"], [[k, v["count"], _names(v["nodes"])] for k, v in unsupported.items()])]
     else:
         out.append("op types orchestrator cannot run: none")
+    if "device_map" in report:
+        from orchestrator.commands.inspect_devices import render_device_map
+        out += render_device_map(report["device_map"], _table)
     return "\n".join(out)
 
 
@@ -178,4 +193,4 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run(argparse.Namespace(path=sys.argv[1], json="--json" in sys.argv)))
+    sys.exit(run(argparse.Namespace(path=sys.argv[1], json="--json" in sys.argv, device_map=None)))
