@@ -88,6 +88,7 @@ def test_unmapped_devices_fail_before_restore(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.tf
 def test_tensorflow_runs_the_remapped_export_without_clear_devices(tmp_path, run_tf):
     graph = Graph()
     with graph.as_default():

@@ -189,7 +189,7 @@ class DeviceMap:
         function_nodes: dict[tuple[str, int], str] = {}
         unplaced = 0
         for op in graph.get_operations():
-            device = self._canonical(op.device, f"node {op.name!r}", problems)
+            device = _canonical(op.device, f"node {op.name!r}", problems)
             if device is None:
                 continue
             if not device:
@@ -199,7 +199,7 @@ class DeviceMap:
             graph_nodes[op.name] = device
         for fname, fdef in graph.function_library.items():
             for i, node in enumerate(fdef.node_def):
-                device = self._canonical(node.device, f"function {fname!r} node {node.name!r}", problems)
+                device = _canonical(node.device, f"function {fname!r} node {node.name!r}", problems)
                 if device:
                     placed.setdefault(device, []).append(f"{fname}/{node.name}")
                     function_nodes[(fname, i)] = device
@@ -262,15 +262,6 @@ class DeviceMap:
         return plan
 
     # ---------------------------------------------------------------- helpers
-    def _canonical(self, device: str, where: str, problems: list[str]) -> str | None:
-        if not device:
-            return ""
-        try:
-            return DeviceSpec.from_string(device).to_string()
-        except InvalidArgumentError as exc:
-            problems.append(f"{where}: {exc}")
-            return None
-
     def _unused_rule_problems(self, used: set[int], devices: list[str]) -> list[str]:
         problems = []
         shown = ", ".join(sorted(devices)) or "(none: every node is unplaced)"
@@ -316,6 +307,17 @@ def _parse_rule(index: int, raw: Any, where: str) -> DeviceRule:
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"{where}device_map rule {index} {key!r}: {exc}") from None
     return DeviceRule(index, texts["from"], texts["to"], specs["from"], specs["to"])
+
+
+def _canonical(device: str, where: str, problems: list[str]) -> str | None:
+    """``device`` in canonical form, ``""`` for unplaced; None (and a problem noted) if it does not parse."""
+    if not device:
+        return ""
+    try:
+        return DeviceSpec.from_string(device).to_string()
+    except InvalidArgumentError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
 
 
 def _names_no_task(device: str) -> bool:

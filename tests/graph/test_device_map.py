@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.graph.device_map import DeviceMap
@@ -252,3 +254,25 @@ def test_ps_worker_onto_one_local_cpu(tmp_path):
     export_meta_graph(str(path), graph=graph, saver_def=saver.saver_def)
     exported = {n.device for n in read_meta_graph(str(path)).graph_def.node}
     assert exported == {"", "/device:CPU:*", LOCAL_CPU, "/job:localhost/replica:0/task:0"}
+
+
+# ------------------------------------------------------------------ properties
+
+_specs = st.builds(
+    DeviceSpec, job=st.sampled_from([None, "ps", "worker"]), replica=st.sampled_from([None, 0, 1]),
+    task=st.sampled_from([None, 0, 1]), device_type=st.sampled_from([None, "CPU", "GPU"]),
+    device_index=st.sampled_from([None, 0, 1])).filter(
+    lambda spec: spec.device_type is not None or spec.device_index is None)   # strings cannot say index-only
+
+
+@settings(max_examples=300, deadline=None)
+@given(node=_specs, source=_specs, target=_specs)
+def test_match_and_rewrite_agree_with_merge(node, source, target):
+    """A rule matches exactly when merging its ``from`` into the node changes nothing, and the
+    rewrite is the node merged with ``to`` (or cleared when ``to`` sets nothing)."""
+    dm = DeviceMap.from_rules([{"from": source.to_string(), "to": target.to_string()}])
+    matches = dm.match(node) is not None
+    assert matches == (node.make_merged_spec(source) == node)
+    if node.to_string() and matches:
+        expected = node.make_merged_spec(target).to_string() if target.to_string() else ""
+        assert dm.map_device(node.to_string()) == expected
