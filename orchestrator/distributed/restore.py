@@ -29,7 +29,7 @@ import numpy as np
 from orchestrator.checkpoint import plan, read, table
 from orchestrator.checkpoint.plan import ReadRange, StoredItem
 from orchestrator.dtypes import DType
-from orchestrator.errors import DataLossError, InvalidArgumentError
+from orchestrator.errors import DataLossError, FailedPreconditionError, InvalidArgumentError
 
 # Ranges handed to an actor per call: large enough to amortise a Ray call, small enough
 # that results stream back while other batches are still being read.
@@ -154,6 +154,9 @@ class ActorReader:
         except self._ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None)
             raise (cause if isinstance(cause, Exception) else exc) from None
+        except self._ray.exceptions.RayActorError as exc:
+            raise FailedPreconditionError(f"a checkpoint reader actor died before answering (its node lost, or "
+                                          f"the process killed): {str(exc).splitlines()[0]}") from None
 
     def close(self) -> None:
         for actor in self.actors:

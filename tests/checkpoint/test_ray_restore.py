@@ -15,7 +15,7 @@ from orchestrator.checkpoint import bundle_io, plan, read
 from orchestrator.config import parse_config
 from orchestrator.distributed import cluster
 from orchestrator.distributed.restore import ActorReader, batches, read_pieces
-from orchestrator.errors import DataLossError, InvalidArgumentError
+from orchestrator.errors import DataLossError, FailedPreconditionError, InvalidArgumentError
 from orchestrator.job import run_job
 
 V2_CASES = ["all_dtypes", "bigger", "partitioned", "sharded"]
@@ -136,6 +136,18 @@ def test_an_actors_error_comes_back_as_itself(fixtures_dir, ray, tmp_path):
     try:
         with pytest.raises(DataLossError, match=rf"{last.key.decode()}.*file ended at byte .*truncated"):
             reader.result(reader.actors[0].read.remote(work, 1, True))
+    finally:
+        reader.close()
+
+
+def test_a_dead_actor_is_a_clear_error(fixtures_dir, ray):
+    info, _ = expected(fixtures_dir / "checkpoints" / "bigger")
+    prefix = str(fixtures_dir / "checkpoints" / "bigger" / info["prefix"])
+    reader = ActorReader(ray, actors=2, max_range_bytes=4096)     # both actors get ranges
+    ray.kill(reader.actors[1])
+    try:
+        with pytest.raises(FailedPreconditionError, match="reader actor died"):
+            read_all(prefix, reader.read_items)
     finally:
         reader.close()
 
