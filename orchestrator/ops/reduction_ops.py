@@ -18,7 +18,8 @@ import numpy as np
 
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.eigen_reduce import tf_order_reduce
+from orchestrator.ops.eigen_reduce import simplify, tf_order_reduce
+from orchestrator.ops.jit import lazy_njit
 from orchestrator.ops.math_ops import NARROW_FLOATS, as_array, shape_str
 from orchestrator.ops.registry import kernel
 
@@ -51,13 +52,104 @@ def _accumulation_dtype(x: np.ndarray) -> np.dtype:
     return np.dtype(np.float32) if x.dtype in NARROW_FLOATS else x.dtype
 
 
+# ------------------------------------------------------------------ small float sums
+# Sum/Mean of float32/float64 tensors whose TF order is plain (each output one element
+# after another) cost ~5-15 us through reduction_axes + tf_order_reduce + the division,
+# one compiled loop ~1 us. Which calls qualify is worked out once per signature (input
+# shape/dtype, exact axis bytes, keep_dims) and remembered, like the order itself; the
+# rest (and every error) goes the checked way.
+_SMALL_SUM_DTYPES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}   # Eigen packet sizes
+_NOT_SMALL = object()
+_SMALL_PLANS: dict[tuple, object] = {}
+_SMALL_PLANS_MAX = 4096
+
+
+@lazy_njit
+def _small_sum_loop(flat, down_columns, divisor, divide, out):
+    """``down_columns``: out[k] = 0 + flat[0, k] + flat[1, k] + ... (TF's order when the
+    reduced dimension comes first, and numpy's add.reduce over axis 0, which starts from
+    +0 too: a column of -0.0 sums to +0.0); a single row (only size-1 dimensions reduced)
+    is copied as it is. Otherwise out[r] = flat[r, 0] + flat[r, 1] + ... for rows shorter
+    than one Eigen packet (its inner-most reducer then only has the scalar tail, which
+    starts from the first element). Then / divisor."""
+    m, n = flat.shape
+    if down_columns:
+        for k in range(n):
+            out[k] = flat[0, k]
+        if m > 1:
+            for k in range(n):
+                out[k] = 0.0
+            for r in range(m):
+                for k in range(n):
+                    out[k] = out[k] + flat[r, k]
+        if divide:
+            for k in range(n):
+                out[k] = out[k] / divisor
+    else:
+        for r in range(m):
+            total = flat[r, 0]
+            for i in range(1, n):
+                total = total + flat[r, i]
+            out[r] = total / divisor if divide else total
+
+
+def _small_sum_plan(x: np.ndarray, axes: tuple[int, ...], keep: bool, mean: bool) -> object:
+    """(2-D view shape, down_columns, output size, output shape, divisor) or _NOT_SMALL."""
+    packet = _SMALL_SUM_DTYPES.get(x.dtype)
+    if packet is None or x.size == 0 or not axes or not x.ndim:   # no axes: x is the answer
+        return _NOT_SMALL
+    dims, reduce_first = simplify(x.shape, axes)
+    if len(dims) > 2 or (len(dims) == 2 and not reduce_first):
+        if not (len(dims) == 2 and dims[1] < packet):
+            return _NOT_SMALL
+        view, down = (dims[0], dims[1]), False               # K R with short rows
+    elif len(dims) == 2:
+        view, down = (dims[0], dims[1]), True                # R K
+    elif len(dims) == 1 and reduce_first:
+        if dims[0] >= packet:
+            return _NOT_SMALL
+        view, down = (1, dims[0]), False                     # R, shorter than a packet
+    else:
+        view, down = (1, x.size), True                       # only size-1 dims reduced
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
+        tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    size = view[1] if down else view[0]
+    return view, down, size, out_shape, x.dtype.type(_count(x, axes)) if mean else x.dtype.type(1)
+
+
+def _small_sum(op: str, x: np.ndarray, axis: object, keep: bool) -> np.ndarray | None:
+    """Sum/Mean of ``x`` by the compiled loop, or None when the checked path must run."""
+    if type(x) is not np.ndarray or type(axis) is not np.ndarray or not x.flags.c_contiguous:
+        return None
+    key = (op, x.shape, x.dtype, axis.dtype, axis.shape, axis.tobytes(), keep)
+    plan = _SMALL_PLANS.get(key)
+    if plan is None:
+        if axis.dtype.kind not in "iu" or axis.ndim > 1:
+            return None
+        plan = _small_sum_plan(x, reduction_axes(op, axis, x.ndim), keep, op == "Mean")
+        if len(_SMALL_PLANS) < _SMALL_PLANS_MAX:
+            _SMALL_PLANS[key] = plan
+    if plan is _NOT_SMALL:
+        return None
+    view, down, size, out_shape, divisor = plan
+    out = np.empty(size, x.dtype)
+    _small_sum_loop(x.reshape(view), down, divisor, op == "Mean", out)
+    return out.reshape(out_shape)
+
+
 def _register_reduction(op: str, reduce: Callable[[np.ndarray, tuple[int, ...], bool], np.ndarray],
                         identity_without_axes: bool = True, quiet: bool = False,
                         quiet_if_empty: bool = False) -> None:
     """``quiet``: silence numpy's float warnings (roots of wrapped integer sums);
     ``quiet_if_empty``: only for empty input (0/0 of an empty Mean). The others skip
     np.errstate, which costs microseconds per call."""
+    small = op in ("Sum", "Mean")
+
     def reduction_kernel(input: np.ndarray, axis: np.ndarray, *, keep_dims: bool = False) -> np.ndarray:  # noqa: A002
+        if small:
+            out = _small_sum(op, input, axis, keep_dims)
+            if out is not None:
+                return out
         axes = reduction_axes(op, axis, input.ndim)
         if not axes and identity_without_axes:
             return input

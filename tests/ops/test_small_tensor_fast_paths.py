@@ -231,3 +231,42 @@ def test_strided_slice_cached_signature_still_checks_new_values() -> None:
     kernel_fn(x, one, one + 1, one, shrink_axis_mask=1)
     with pytest.raises(InvalidArgumentError, match="slice index 7 of dimension 0 out of bounds"):
         kernel_fn(x, one * 7, one * 8, one, shrink_axis_mask=1)
+
+
+# ------------------------------------------------------------------ Sum / Mean
+
+def _reduction_case(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    dtype = (np.float32, np.float64)[trial % 2]
+    shape = tuple(int(d) for d in rng.choice([1, 2, 3, 4, 5, 7, 8, 9], int(rng.integers(1, 5))))
+    x = (rng.standard_normal(shape) * 10.0 ** int(rng.integers(-3, 5))).astype(dtype)
+    if trial % 5 == 0:
+        x.reshape(-1)[int(rng.integers(0, x.size))] = (np.nan, np.inf, -np.inf)[trial % 3]
+    if trial % 7 == 0:
+        x[...] = -0.0                          # sums of -0.0 columns start from +0.0
+    axes = np.unique(rng.integers(-x.ndim, x.ndim, int(rng.integers(1, x.ndim + 1))) % x.ndim)
+    rng.shuffle(axes)
+    return x, axes.astype((np.int32, np.int64)[trial % 4 // 2]), bool(trial % 3 == 0)
+
+
+@pytest.mark.parametrize("op", ["Sum", "Mean"])
+def test_small_sums_match_the_tf_order_path(monkeypatch: pytest.MonkeyPatch, op: str) -> None:
+    from orchestrator.ops import reduction_ops
+    kernel_fn = get_kernel(op).fn
+    rng = np.random.default_rng(17)
+    cases = [_reduction_case(rng, trial) for trial in range(400)]
+    fast = [kernel_fn(x, axes, keep_dims=keep) for x, axes, keep in cases]
+    taken = sum(reduction_ops._small_sum(op, x, axes, keep) is not None for x, axes, keep in cases)
+    assert taken > 150                                      # the loop really ran on many
+    monkeypatch.setattr(reduction_ops, "_small_sum", lambda *a: None)
+    slow = [kernel_fn(x, axes, keep_dims=keep) for x, axes, keep in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got, want)
+
+
+def test_small_sums_keep_the_errors() -> None:
+    x = np.ones((2, 3), np.float32)
+    get_kernel("Sum").fn(x, np.array([1], np.int32))        # a remembered signature ...
+    with pytest.raises(InvalidArgumentError, match=r"Invalid reduction dimension \(2 for input with 2"):
+        get_kernel("Sum").fn(x, np.array([2], np.int32))    # ... does not cover other axes
+    with pytest.raises(InvalidArgumentError, match="duplicate dimension: 1"):
+        get_kernel("Mean").fn(x, np.array([1, -1], np.int32))
