@@ -124,7 +124,7 @@ class DeviceMapPlan:
         """One log line per mapping (and one for unplaced nodes, when there are any)."""
         out = [m.line() for m in self.mappings]
         if self.unplaced_nodes:
-            out.append(f"{self.unplaced_nodes} unplaced node(s) left unplaced (no device field)")
+            out.append(f"{self.unplaced_nodes} node(s) without a device left unplaced (graph and function bodies)")
         return out
 
     def raise_if_invalid(self) -> None:
@@ -230,8 +230,8 @@ class DeviceMap:
                 # TF's sharded Saver puts its filename ops on "/device:CPU:*": say how to keep such devices.
                 hint = (f"; a device that names no job or task is kept by a rule mapping it to itself, e.g. "
                         f"{{from: {local[0]!r}, to: {local[0]!r}}} as the last rule")
-            problems.append(f"{len(unmatched)} device(s) match no rule (add rules for them, or set the unmapped "
-                            f"devices policy to 'keep'): {listed}{hint}")
+            problems.append(f"{len(unmatched)} device(s) match no rule (add rules for them, or set "
+                            f"unmapped_devices: keep): {listed}{hint}")
         if not self.allow_unused_rules:
             problems.extend(self._unused_rule_problems(used, list(placed)))
         problems.extend(_colocation_problems(graph, graph_nodes, new_of))
@@ -277,7 +277,7 @@ class DeviceMap:
                        f"{', '.join(map(str, shadowing))}")
             else:
                 why = f"it matches no device of the graph (devices: {shown})"
-            problems.append(f"{rule.describe()} rewrites no node: {why} (allow unused rules to accept this)")
+            problems.append(f"{rule.describe()} rewrites no node: {why} (allow_unused_device_rules: true accepts it)")
         return problems
 
 

@@ -130,7 +130,7 @@ def test_apply_rewrites_and_reports():
     assert plan.unplaced_nodes == 1 and plan.ok
     lines = plan.lines()
     assert f"device /job:ps/task:0 -> {LOCAL_CPU}  (2 nodes, rule 0; e.g. w)" in lines
-    assert lines[-1].startswith("1 unplaced node")
+    assert lines[-1].startswith("1 node(s) without a device left unplaced")
     # Exported node defs carry the new strings.
     exported = {n.name: n.device for n in export_meta_graph(graph=g).graph_def.node}
     assert exported == devices(g)
