@@ -18,6 +18,7 @@ of one op continue TF's Philox stream.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +54,24 @@ class Ref:
     def set(self, value: np.ndarray) -> None:
         """Replace the stored array (resource semantics, and Assign with a new shape)."""
         self.value = value
+
+    def mutable(self) -> np.ndarray:
+        """The stored array, for an update in place when nothing else can see it; else a
+        private copy, stored first (TF's copy-on-write for resource variables).
+
+        "Nothing else": the array owns its memory (no view of another array), is writable,
+        and this Ref holds the only reference to it (CPython's reference count). A value
+        read earlier in the step (ReadVariableOp's output, any view of it), fetched by the
+        caller, or assigned from a constant or a feed is referenced elsewhere, so it gets a
+        copy and keeps its contents, as resource semantics require. A sparse update of a
+        large embedding table thus touches its rows, not the whole table, once the table
+        is the variable's own.
+        """
+        value = self.get()
+        # References now: self.value, the local name, getrefcount's argument.
+        if value.base is not None or not value.flags.writeable or sys.getrefcount(value) > 3:
+            value = self.value = value.copy()
+        return value
 
     def __repr__(self) -> str:
         shape = None if self.value is None else self.value.shape

@@ -5,8 +5,9 @@ The two kinds differ in how an update is seen, and the kernels keep TF's differe
 
 * ref kernels mutate ``Ref.value`` in place, so every tensor aliasing the variable
   (the ``VariableV2`` output fed to a consumer earlier in the step) sees the update;
-* resource kernels build a new array and ``Ref.set`` it, so a value read earlier in
-  the step (``ReadVariableOp``) keeps the old contents.
+* resource kernels write into ``Ref.mutable()``: the stored array itself when nothing
+  else references it, else a fresh copy (copy-on-write, as TF's resource variables), so a
+  value read earlier in the step (``ReadVariableOp``) keeps the old contents.
 
 Scatter kernels apply duplicate indices one after another (``np.add.at`` and friends),
 which is what TF's CPU kernels do.
@@ -217,11 +218,9 @@ def _register_resource_scatter(suffix: str, mode: str) -> None:
     def resource_scatter(handle: Any, indices: Any, updates: Any, *, ctx: KernelContext,
                          dtype: DType | None = None) -> None:
         ref = resource_ref(ctx, handle)
-        new = ref.get().copy()
         indices = np.asarray(indices)
-        updates = _scatter_updates(op, ref.name, new, indices, updates)
-        _apply_scatter(mode, new, indices, updates)
-        ref.set(new)
+        updates = _scatter_updates(op, ref.name, ref.get(), indices, updates)   # every check first
+        _apply_scatter(mode, ref.mutable(), indices, updates)                   # copy-on-write
 
     resource_scatter.__name__ = resource_scatter.__qualname__ = "resource_scatter_" + mode
 
@@ -271,10 +270,8 @@ def _register_nd(suffix: str, mode: str) -> None:
     def resource_scatter_nd(handle: Any, indices: Any, updates: Any, *, ctx: KernelContext,
                             use_locking: bool = True) -> None:
         ref = resource_ref(ctx, handle)
-        new = ref.get().copy()
-        index, updates = _nd_index(rop, ref.name, new, indices, updates)
-        _apply_scatter(mode, new, index, updates)
-        ref.set(new)
+        index, updates = _nd_index(rop, ref.name, ref.get(), indices, updates)   # every check first
+        _apply_scatter(mode, ref.mutable(), index, updates)                      # copy-on-write
 
 
 for _suffix in ("Update", "Add", "Sub"):
