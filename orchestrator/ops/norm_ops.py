@@ -22,6 +22,7 @@ import functools
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
+from orchestrator.ops import norm_loops
 from orchestrator.ops.nn_ops import data_format_str
 from orchestrator.ops.registry import kernel
 
@@ -62,6 +63,23 @@ def _channel_sum(values: np.ndarray, axes: tuple[int, ...], dtype: np.dtype) -> 
     return values.sum(axis=axes, dtype=dtype)
 
 
+_LOOP_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+
+
+def _loops_apply(x: np.ndarray, bshape: tuple[int, ...], *others: np.ndarray) -> bool:
+    """norm_loops take channels-last, C-contiguous, non-empty float32/float64 ``x`` with
+    ``others`` of its dtype (contiguous vectors, or the same shape for y_backprop). Not one
+    channel: numpy's add.reduce then runs along the contiguous rows, pairwise."""
+    dtype = x.dtype
+    if dtype not in _LOOP_DTYPES or len(bshape) != 1 or bshape[0] < 2 or not x.size \
+            or not x.flags.c_contiguous:
+        return False
+    for a in others:
+        if a.dtype is not dtype or not a.flags.c_contiguous:
+            return False
+    return True
+
+
 def _check_vector(op: str, name: str, v: np.ndarray, channels: int, allow_empty: bool = False) -> None:
     if v.ndim != 1 or (v.shape[0] != channels and not (allow_empty and v.shape[0] == 0)):
         raise InvalidArgumentError(
@@ -80,8 +98,22 @@ def _register_forward(op: str, with_reserve_3: bool) -> None:
         fresh_running = is_training and exponential_avg_factor == 1.0
         for name, v in (("scale", scale), ("offset", offset), ("mean", mean), ("variance", variance)):
             _check_vector(op, name, v, channels, allow_empty=fresh_running and name in ("mean", "variance"))
-        xf = x.astype(u, copy=False)
         eps = u.type(epsilon)
+        if is_training and _loops_apply(x, bshape, scale, offset, mean, variance):
+            count = x.size // channels
+            blend = exponential_avg_factor != 1.0
+            stats = [np.empty(channels, u) for _ in range(4)]
+            y = np.empty_like(x)
+            norm_loops.forward_training(
+                x.reshape(-1, channels), scale, offset, mean, variance, u.type(count), eps,
+                u.type(count / (count - 1) if count > 1 else 1), u.type(exponential_avg_factor),
+                blend, u.type(1), y.reshape(-1, channels), *stats)
+            batch_mean, batch_var, running_mean, running_var = stats
+            outs = [y, running_mean, running_var, batch_mean, batch_var]
+            if with_reserve_3:
+                outs.append(np.zeros((), u))
+            return tuple(outs)
+        xf = x.astype(u, copy=False)
         if is_training:
             count = x.size // channels if channels else 0
             # sum / count as TF does (np.mean adds ~10 us of Python per call)
@@ -124,6 +156,15 @@ def _register_grad(op: str, with_reserve_3: bool) -> None:
         for name, v in (("scale", scale), ("reserve_space_1", mean), ("reserve_space_2", variance)):
             _check_vector(op, name, v, channels)
         u = scale.dtype
+        if _loops_apply(x, bshape, y_backprop, scale, mean, variance):
+            x_backprop = np.empty_like(x)
+            scale_backprop, offset_backprop = np.empty(channels, u), np.empty(channels, u)
+            norm_loops.backward(y_backprop.reshape(-1, channels), x.reshape(-1, channels), scale, mean,
+                                variance, u.type(epsilon), u.type(max(x.size // channels, 1)),
+                                is_training, u.type(1), x_backprop.reshape(-1, channels),
+                                scale_backprop, offset_backprop)
+            empty = np.zeros((0,), u)
+            return x_backprop, scale_backprop, offset_backprop, empty, empty.copy()
         dy = y_backprop.astype(u, copy=False)
         centered = x.astype(u, copy=False) - mean.reshape(bshape)
         inv_std = u.type(1) / np.sqrt(variance + u.type(epsilon))

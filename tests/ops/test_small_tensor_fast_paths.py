@@ -270,3 +270,52 @@ def test_small_sums_keep_the_errors() -> None:
         get_kernel("Sum").fn(x, np.array([2], np.int32))    # ... does not cover other axes
     with pytest.raises(InvalidArgumentError, match="duplicate dimension: 1"):
         get_kernel("Mean").fn(x, np.array([1, -1], np.int32))
+
+
+# ------------------------------------------------------------------ FusedBatchNorm
+
+def _batch_norm_case(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, ...]:
+    dtype = (np.float32, np.float64)[trial % 2]
+    shape = (int(rng.integers(1, 5)), int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(2, 9)))
+    x = (rng.standard_normal(shape) * 10.0 ** int(rng.integers(-2, 3)) + rng.standard_normal()).astype(dtype)
+    if trial % 7 == 0:
+        x.reshape(-1)[0] = (np.nan, np.inf, -0.0)[trial % 3]
+    if trial % 11 == 0:
+        x[...] = 1.5                                   # zero variance: 1/sqrt(epsilon)
+    vectors = [rng.standard_normal(shape[3]).astype(dtype) for _ in range(3)]
+    variance = np.abs(rng.standard_normal(shape[3])).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    return x, vectors[0], vectors[1], vectors[2], variance, dy
+
+
+def _run_batch_norm(case: tuple, trial: int) -> list[np.ndarray]:
+    x, scale, offset, mean, variance, dy = case
+    factor = (1.0, 0.9, 0.01)[trial % 3]
+    training = trial % 5 != 0
+    forward = get_kernel("FusedBatchNormV3").fn(x, scale, offset, mean, variance, epsilon=1e-3,
+                                                exponential_avg_factor=factor, is_training=training)
+    grad = get_kernel("FusedBatchNormGradV3").fn(dy, x, scale, forward[3], forward[4], forward[5],
+                                                 epsilon=1e-3, is_training=training)
+    return list(forward) + list(grad)
+
+
+def test_batch_norm_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ops import norm_ops
+    rng = np.random.default_rng(23)
+    cases = [_batch_norm_case(rng, trial) for trial in range(150)]
+    assert all(norm_ops._loops_apply(case[0], (case[0].shape[3],), *case[1:]) for case in cases)
+    with np.errstate(all="ignore"):
+        fast = [_run_batch_norm(case, trial) for trial, case in enumerate(cases)]
+        monkeypatch.setattr(norm_ops, "_loops_apply", lambda *a: False)
+        slow = [_run_batch_norm(case, trial) for trial, case in enumerate(cases)]
+    for got, want in zip(fast, slow):
+        assert len(got) == len(want) and all(same_bits(g, w) for g, w in zip(got, want))
+
+
+def test_batch_norm_loops_leave_one_channel_and_nchw_to_numpy() -> None:
+    from orchestrator.ops import norm_ops
+    x = np.ones((2, 3, 3, 1), np.float32)
+    one = np.ones(1, np.float32)
+    assert not norm_ops._loops_apply(x, (1,), one, one)          # pairwise sums in numpy there
+    assert not norm_ops._loops_apply(np.ones((2, 4, 3, 3), np.float32), (4, 1, 1), one)
+    assert not norm_ops._loops_apply(np.ones((2, 3, 3, 4), np.float16), (4,), one)
