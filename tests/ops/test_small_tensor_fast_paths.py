@@ -319,3 +319,32 @@ def test_batch_norm_loops_leave_one_channel_and_nchw_to_numpy() -> None:
     assert not norm_ops._loops_apply(x, (1,), one, one)          # pairwise sums in numpy there
     assert not norm_ops._loops_apply(np.ones((2, 4, 3, 3), np.float32), (4, 1, 1), one)
     assert not norm_ops._loops_apply(np.ones((2, 3, 3, 4), np.float16), (4,), one)
+
+
+# ------------------------------------------------------------------ RealDiv / DivNoNan on scalars
+
+def _random_float(rng: np.random.Generator, dtype: type) -> np.ndarray:
+    """Any bit pattern of the type (NaNs, infinities, subnormals, extremes included)."""
+    bits = rng.integers(0, 2 ** (8 * np.dtype(dtype).itemsize), dtype=np.uint64)
+    return np.frombuffer(bits.astype(np.uint32 if dtype == np.float32 else np.uint64).tobytes(), dtype)[0]
+
+
+@pytest.mark.parametrize("op", ["RealDiv", "DivNoNan"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scalar_division_matches_numpy_bits(op: str, dtype: type) -> None:
+    rng = np.random.default_rng(5)
+    kernel_fn = get_kernel(op).fn
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, 3.0, 7.0, 1e-45, 3.4e38, 1e-300, 1e300]
+    with np.errstate(all="ignore"):                      # 1e300 overflows float32: inf
+        values = [np.array(v, dtype) for v in specials]
+        values += [np.array(_random_float(rng, dtype)) for _ in range(300)]
+    pairs = [(a, b) for a in values[:40] for b in values[:40]] + list(zip(values, values[::-1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # no numpy warnings leak out
+        for x, y in pairs:
+            got = kernel_fn(x, y)
+            with np.errstate(all="ignore"):
+                want = np.divide(x, y)
+                if op == "DivNoNan" and y == 0:
+                    want = np.zeros((), dtype)
+            assert same_bits(got, np.asarray(want)), (x, y)
