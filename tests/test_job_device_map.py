@@ -127,3 +127,11 @@ print(json.dumps({"original_error": failed, "loss": one_step(remapped)}))
                             str(MODEL / "reference.npz"), MANIFEST["train_op"]).strip().splitlines()[-1])
     assert out["original_error"].startswith("InvalidArgumentError")   # TF cannot place /job:ps nodes locally
     np.testing.assert_allclose(out["loss"], np.load(MODEL / "reference.npz")["loss"][0], rtol=1e-5)
+
+
+def test_shipped_example_config_matches_the_tested_rules():
+    from orchestrator.config import load_config
+
+    cfg = load_config(str(Path(__file__).resolve().parents[1] / "configs" / "ps_worker_local.yaml"))
+    assert list(cfg.model.device_map) == RULES
+    assert cfg.train.feeds.first_step == WARMUP and Path(cfg.model.meta_graph) == MODEL / "model.meta"
