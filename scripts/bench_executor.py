@@ -51,7 +51,9 @@ class ModelLoop:
         with self.graph.as_default():
             saver = tf.train.import_meta_graph(f"{folder}/model.meta", clear_devices=clear_devices)
             self.sess = tf.Session(graph=self.graph)
+            start = time.perf_counter()
             saver.restore(self.sess, f"{folder}/{manifest['checkpoint']}")
+            self.restore_seconds = time.perf_counter() - start
         self.fetches = [self.graph.get_operation_by_name(manifest["train_op"]),
                         self.graph.get_tensor_by_name(manifest["loss"])]
         self.step = 0
@@ -68,7 +70,7 @@ class ModelLoop:
                 return steps / elapsed
 '''
 
-# TF side: a server reading one command per line ("load NAME CLEAR" / "time SECONDS").
+# TF side: a server reading one command per line ("load NAME CLEAR" / "time SECONDS" / "restore").
 _TF_SERVER = r'''
 import json, os, sys
 import tensorflow as tf1
@@ -85,6 +87,8 @@ for line in sys.stdin:
                 loop.sess.close()
             loop = ModelLoop(tf, args[0], args[1] == "1")
             reply = "ok"
+        elif command == "restore":
+            reply = loop.restore_seconds
         else:
             reply = loop.steps_per_second(float(args[0]))
     except Exception as exc:
@@ -116,12 +120,15 @@ class TFSide:
         self.proc.wait()
 
 
-def compare(name: str, tf_side: TFSide, seconds: float, rounds: int) -> tuple:
-    """(our best steps/s, TF's best steps/s, our ops per step), timing the two sides alternately."""
+def compare(name: str, tf_side: TFSide, seconds: float, rounds: int, models_dir: Path = MODELS,
+            details: dict | None = None) -> tuple:
+    """(our best steps/s, TF's best steps/s, our ops per step), timing the two sides alternately.
+
+    ``details``, if given, receives ``restore_seconds``: (ours, TF's) ``saver.restore`` call."""
     import orchestrator.compat.v1 as tf
     scope = {"WARMUP_STEPS": WARMUP_STEPS}
     exec(_LOOP, scope)
-    folder = str(MODELS / name)
+    folder = str(models_dir / name)
     try:
         ours = scope["ModelLoop"](tf, folder, False)
     except Exception as exc:  # noqa: BLE001 - reported in the table
@@ -134,6 +141,8 @@ def compare(name: str, tf_side: TFSide, seconds: float, rounds: int) -> tuple:
         our_best = max(our_best, ours.steps_per_second(seconds / rounds))
         tf_best = max(tf_best, tf_side.ask(f"time {seconds / rounds}"))
     ops = next(iter(ours.sess._plans.values())).num_ops
+    if details is not None:
+        details["restore_seconds"] = (ours.restore_seconds, tf_side.ask("restore"))
     ours.sess.close()
     return our_best, tf_best, ops
 
@@ -162,7 +171,7 @@ def dispatch_overhead_us(chain: int = 1000, repeats: int = 200) -> float:
     return best / chain * 1e6
 
 
-def profile_model(name: str, steps: int = 100) -> None:
+def profile_model(name: str, steps: int = 100, models_dir: Path = MODELS) -> None:
     """Print where a model's step goes: time per op type (kernel calls, incl. loop and function
     bodies; a loop/call node's own row is inclusive) and the executor's share."""
     import collections
@@ -172,7 +181,7 @@ def profile_model(name: str, steps: int = 100) -> None:
 
     scope = {"WARMUP_STEPS": WARMUP_STEPS}
     exec(_LOOP, scope)
-    loop = scope["ModelLoop"](tf, str(MODELS / name), False)
+    loop = scope["ModelLoop"](tf, str(models_dir / name), False)
     seconds: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
     original = executor.FlatSchedule.run
