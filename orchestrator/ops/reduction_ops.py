@@ -66,55 +66,66 @@ _SMALL_PLANS_MAX = 4096
 
 @lazy_njit
 def _small_sum_loop(flat, down_columns, divisor, divide, out):
-    """``down_columns``: out[k] = 0 + flat[0, k] + flat[1, k] + ... (TF's order when the
-    reduced dimension comes first, and numpy's add.reduce over axis 0, which starts from
-    +0 too: a column of -0.0 sums to +0.0); a single row (only size-1 dimensions reduced)
-    is copied as it is. Otherwise out[r] = flat[r, 0] + flat[r, 1] + ... for rows shorter
-    than one Eigen packet (its inner-most reducer then only has the scalar tail, which
-    starts from the first element). Then / divisor."""
-    m, n = flat.shape
+    """Over a [outer, reduced, inner] view. ``down_columns``: out[i, k] = 0 + flat[i, 0, k]
+    + flat[i, 1, k] + ... (TF's order when a reduced dimension is followed by a kept one,
+    and numpy's add.reduce over such a middle axis, which starts from +0 too: a column of
+    -0.0 sums to +0.0); with one reduced row (only size-1 dimensions reduced) a copy.
+    Otherwise (inner == 1) out[i] = flat[i, 0, 0] + flat[i, 1, 0] + ... for rows shorter
+    than one Eigen packet: its inner-most reducer then only has the scalar tail, which
+    starts from the first element. Then / divisor."""
+    outer, m, inner = flat.shape
     if down_columns:
-        for k in range(n):
-            out[k] = flat[0, k]
-        if m > 1:
-            for k in range(n):
-                out[k] = 0.0
-            for r in range(m):
-                for k in range(n):
-                    out[k] = out[k] + flat[r, k]
+        for i in range(outer):
+            for k in range(inner):
+                o = i * inner + k
+                if m == 1:
+                    out[o] = flat[i, 0, k]
+                    continue
+                out[o] = 0.0                    # +0 in out's type (a float literal in an
+                for r in range(m):              # expression would widen the sum to float64)
+                    out[o] = out[o] + flat[i, r, k]
         if divide:
-            for k in range(n):
-                out[k] = out[k] / divisor
+            for o in range(out.size):
+                out[o] = out[o] / divisor
     else:
-        for r in range(m):
-            total = flat[r, 0]
-            for i in range(1, n):
-                total = total + flat[r, i]
-            out[r] = total / divisor if divide else total
+        for i in range(outer):
+            total = flat[i, 0, 0]
+            for r in range(1, m):
+                total = total + flat[i, r, 0]
+            out[i] = total / divisor if divide else total
 
 
 def _small_sum_plan(x: np.ndarray, axes: tuple[int, ...], keep: bool, mean: bool) -> object:
-    """(2-D view shape, down_columns, output size, output shape, divisor) or _NOT_SMALL."""
+    """([outer, reduced, inner] view shape, down_columns, output size, output shape,
+    divisor), (None, axes, divisor or None) or _NOT_SMALL."""
     packet = _SMALL_SUM_DTYPES.get(x.dtype)
     if packet is None or x.size == 0 or not axes or not x.ndim:   # no axes: x is the answer
         return _NOT_SMALL
+    divisor = x.dtype.type(_count(x, axes)) if mean else None
     dims, reduce_first = simplify(x.shape, axes)
-    if len(dims) > 2 or (len(dims) == 2 and not reduce_first):
-        if not (len(dims) == 2 and dims[1] < packet):
-            return _NOT_SMALL
-        view, down = (dims[0], dims[1]), False               # K R with short rows
-    elif len(dims) == 2:
-        view, down = (dims[0], dims[1]), True                # R K
-    elif len(dims) == 1 and reduce_first:
+    # Orders the loop does not follow (rows of a packet or more, R K R, ...): tf_order_reduce
+    # with the axes worked out here.
+    in_tf_order = (None, axes, divisor)
+    if not dims or (len(dims) == 1 and not reduce_first):
+        view, down = (1, 1, x.size), True                    # only size-1 dims reduced: a copy
+    elif len(dims) == 1:
         if dims[0] >= packet:
-            return _NOT_SMALL
-        view, down = (1, dims[0]), False                     # R, shorter than a packet
+            return in_tf_order
+        view, down = (1, dims[0], 1), False                  # R, shorter than a packet
+    elif len(dims) == 2 and reduce_first:
+        view, down = (1, dims[0], dims[1]), True             # R K
+    elif len(dims) == 2:
+        if dims[1] >= packet:
+            return in_tf_order
+        view, down = (dims[0], dims[1], 1), False            # K R, rows shorter than a packet
+    elif len(dims) == 3 and not reduce_first:
+        view, down = (dims[0], dims[1], dims[2]), True       # K R K
     else:
-        view, down = (1, x.size), True                       # only size-1 dims reduced
+        return in_tf_order
     out_shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
         tuple(d for i, d in enumerate(x.shape) if i not in axes)
-    size = view[1] if down else view[0]
-    return view, down, size, out_shape, x.dtype.type(_count(x, axes)) if mean else x.dtype.type(1)
+    size = view[0] * view[2] if down else view[0]
+    return view, down, size, out_shape, x.dtype.type(1) if divisor is None else divisor
 
 
 def _small_sum(op: str, x: np.ndarray, axis: object, keep: bool) -> np.ndarray | None:
@@ -131,6 +142,10 @@ def _small_sum(op: str, x: np.ndarray, axis: object, keep: bool) -> np.ndarray |
             _SMALL_PLANS[key] = plan
     if plan is _NOT_SMALL:
         return None
+    if plan[0] is None:
+        _, axes, divisor = plan
+        total = tf_order_reduce(np.add, x, axes, keep)     # a fresh array of x's type
+        return total if divisor is None else np.divide(total, divisor, out=total)
     view, down, size, out_shape, divisor = plan
     out = np.empty(size, x.dtype)
     _small_sum_loop(x.reshape(view), down, divisor, op == "Mean", out)
