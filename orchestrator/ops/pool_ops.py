@@ -17,6 +17,7 @@ import numpy as np
 from orchestrator.errors import InvalidArgumentError, UnimplementedError
 from orchestrator.ops.conv_ops import (Axis, check_nhwc, int_tuple, pad_input, window_geometry,
                                         window_slice)
+from orchestrator.ops import pool_loops
 from orchestrator.ops.pool_tiles import is_tiled, route_to_first_max, scatter_picks, spread
 from orchestrator.ops.nn_ops import accumulator, finfo, is_float
 from orchestrator.ops.registry import kernel
@@ -116,6 +117,10 @@ def _max_pool(op: str, x: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     out_shape = _out_shape(x.shape, rows, cols)
     if 0 in out_shape:
         return np.empty(out_shape, x.dtype)
+    if pool_loops.applies(x):
+        out = np.empty(out_shape, x.dtype)
+        if pool_loops.max_pool(x, *pool_loops.geometry(rows, cols), pool_loops.LOWEST_FINITE[x.dtype], out):
+            return out
     floating = is_float(x.dtype)
     padded = pad_input(x, rows, cols, _lowest(x.dtype))
     combine = np.fmax if floating else np.maximum
@@ -197,6 +202,12 @@ def _check_grad(op: str, grad: np.ndarray, expected: tuple[int, ...], what: str)
 
 def _max_pool_grad(op: str, x: np.ndarray, grad: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
     _check_grad(op, grad, _out_shape(x.shape, rows, cols), "pooled output")
+    if pool_loops.applies(x, grad):
+        out = np.zeros(x.shape, grad.dtype)
+        # The small non-overlapping forms below write gradients; the general one adds them.
+        assign = is_tiled(rows, cols) and x.size <= SMALL
+        pool_loops.max_pool_grad(x, grad, *pool_loops.geometry(rows, cols), assign, out)
+        return out
     if is_tiled(rows, cols) and 0 < x.size <= SMALL:
         if _first_max_is_tf_pick(x, rows, cols):
             return route_to_first_max(x, grad, _lowest(x.dtype), rows, cols)
@@ -336,6 +347,10 @@ def avg_pool(value: np.ndarray, *, ksize: Sequence[int], strides: Sequence[int],
     _check_input(op, value)
     rows, cols = _geometry(op, value.shape, ksize, strides, padding, data_format)
     out_shape = _out_shape(value.shape, rows, cols)
+    if 0 not in out_shape and pool_loops.applies(value):
+        out = np.empty(out_shape, value.dtype)
+        pool_loops.avg_pool(value, *pool_loops.geometry(rows, cols), _window_counts(rows, cols, value.dtype), out)
+        return out
     acc = accumulator(value.dtype)
     total = np.zeros(out_shape, acc)
     if total.size:
@@ -356,6 +371,11 @@ def avg_pool_grad(orig_input_shape: np.ndarray, grad: np.ndarray, *, ksize: Sequ
     rows, cols = _geometry(op, shape, ksize, strides, padding, data_format)
     _check_grad(op, grad, _out_shape(shape, rows, cols), "pooled output")
     n, h, w, c = shape
+    if n * h * w * c and pool_loops.applies(grad):
+        out = np.zeros(shape, grad.dtype)
+        pool_loops.avg_pool_grad(grad, *pool_loops.geometry(rows, cols), _window_counts(rows, cols, grad.dtype),
+                                 is_tiled(rows, cols), out)
+        return out
     acc = accumulator(grad.dtype)
     share = grad.astype(acc, copy=False) / _window_counts(rows, cols, acc)
     if is_tiled(rows, cols) and share.size:

@@ -348,3 +348,56 @@ def test_scalar_division_matches_numpy_bits(op: str, dtype: type) -> None:
                 if op == "DivNoNan" and y == 0:
                     want = np.zeros((), dtype)
             assert same_bits(got, np.asarray(want)), (x, y)
+
+
+# ------------------------------------------------------------------ pooling
+
+def _pool_case(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, dict, np.ndarray, np.ndarray]:
+    dtype = (np.float32, np.float64)[trial % 2]
+    kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    shape = (int(rng.integers(1, 3)), int(rng.integers(kh, 9)), int(rng.integers(kw, 9)), int(rng.integers(1, 4)))
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    if trial % 4 == 0:
+        x = np.maximum(np.round(x), 0)               # ReLU-like: many tied zeros
+    if trial % 6 == 0:
+        x.reshape(-1)[rng.integers(0, x.size, 3)] = (np.nan, np.inf, -np.inf)[trial % 3]
+    if trial % 10 == 0:
+        x.reshape(-1)[rng.integers(0, x.size, 2)] = -0.0  # MaxPool leaves these to numpy
+    strides = (kh, kw) if trial % 3 == 0 else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    attrs = {"ksize": [1, kh, kw, 1], "strides": [1, *strides, 1], "padding": (b"SAME", b"VALID")[trial % 2]}
+    grads = [(rng.standard_normal(shape) * 2).astype(dtype) for _ in range(2)]    # cut to size below
+    for g in grads:
+        g.reshape(-1)[0] = (-0.0, np.inf, 1.0)[trial % 3]
+    return x, attrs, grads[0], grads[1]
+
+
+def _run_pools(x: np.ndarray, attrs: dict, g1: np.ndarray, g2: np.ndarray) -> list[np.ndarray]:
+    pooled = get_kernel("MaxPool").fn(x, **attrs)
+    if not pooled.size:
+        return [pooled]
+    grad = g1.reshape(-1)[:pooled.size].reshape(pooled.shape)
+    averaged = get_kernel("AvgPool").fn(x, **attrs)
+    avg_grad = g2.reshape(-1)[:averaged.size].reshape(averaged.shape)
+    return [pooled, get_kernel("MaxPoolGrad").fn(x, pooled, grad, **attrs), averaged,
+            get_kernel("AvgPoolGrad").fn(np.array(x.shape, np.int32), avg_grad, **attrs)]
+
+
+def test_pool_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ops import pool_loops
+    rng = np.random.default_rng(29)
+    cases = [_pool_case(rng, trial) for trial in range(300)]
+    fast = [_run_pools(*case) for case in cases]
+    monkeypatch.setattr(pool_loops, "applies", lambda *a: False)
+    slow = [_run_pools(*case) for case in cases]
+    for got, want in zip(fast, slow):
+        assert len(got) == len(want) and all(same_bits(g, w) for g, w in zip(got, want))
+
+
+def test_max_pool_grad_routes_to_tf_scan_pick() -> None:
+    """A leading NaN sticks (TF's scan never replaces it); ties go to the first element."""
+    x = np.array([np.nan, 5.0, 2.0, 2.0, 1.0, 1.0, 3.0, 3.0], np.float32).reshape(1, 2, 4, 1)
+    attrs = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": b"VALID"}
+    pooled = get_kernel("MaxPool").fn(x, **attrs)
+    assert pooled.reshape(-1).tolist() == [5.0, 3.0]
+    grad = get_kernel("MaxPoolGrad").fn(x, pooled, np.array([10.0, 20.0], np.float32).reshape(1, 1, 2, 1), **attrs)
+    assert grad.reshape(2, 4).tolist() == [[10.0, 0.0, 0.0, 0.0], [0.0, 0.0, 20.0, 0.0]]
