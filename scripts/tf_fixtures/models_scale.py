@@ -144,7 +144,7 @@ def _cnn_real(sizes: Sizes) -> ModelSpec:
     y = t.placeholder(t.int32, [sizes.cnn_batch], name="labels")
     init = {"kernel_initializer": t.glorot_uniform_initializer()}   # graph-seeded, unlike Keras'
     h = x
-    with t.variable_scope("net"):
+    with t.variable_scope("net", use_resource=False):   # TF2's get_variable default is resource
         for block in range(3):
             h = t.layers.conv2d(h, sizes.cnn_filters * 2 ** block, 3, padding="same", use_bias=False,
                                 name=f"conv{block}", **init)
