@@ -401,3 +401,35 @@ def test_max_pool_grad_routes_to_tf_scan_pick() -> None:
     assert pooled.reshape(-1).tolist() == [5.0, 3.0]
     grad = get_kernel("MaxPoolGrad").fn(x, pooled, np.array([10.0, 20.0], np.float32).reshape(1, 1, 2, 1), **attrs)
     assert grad.reshape(2, 4).tolist() == [[10.0, 0.0, 0.0, 0.0], [0.0, 0.0, 20.0, 0.0]]
+
+
+# ------------------------------------------------------------------ SparseSoftmaxCrossEntropyWithLogits
+
+def test_sparse_softmax_cross_entropy_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ops import nn_ops
+    kernel_fn = get_kernel("SparseSoftmaxCrossEntropyWithLogits").fn
+    rng = np.random.default_rng(13)
+    cases = []
+    for trial in range(300):
+        dtype = (np.float32, np.float64)[trial % 2]
+        classes = int(rng.integers(1, 12)) if trial % 3 else int(rng.integers(1, 129))   # pairwise blocks
+        logits = (rng.standard_normal((int(rng.integers(1, 9)), classes)) * 10.0 ** int(rng.integers(-3, 3)))
+        logits = np.round(logits) if trial % 5 == 0 else logits                         # tied maxima
+        labels = rng.integers(0, classes, logits.shape[0]).astype((np.int32, np.int64)[trial % 4 // 2])
+        cases.append((logits.astype(dtype), labels))
+    assert all(nn_ops._sparse_softmax_cross_entropy_loops(*case) is not None for case in cases)
+    fast = [kernel_fn(*case) for case in cases]
+    monkeypatch.setattr(nn_ops, "_sparse_softmax_cross_entropy_loops", lambda *a: None)
+    slow = [kernel_fn(*case) for case in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got[0], want[0]) and same_bits(got[1], want[1])
+
+
+def test_sparse_softmax_cross_entropy_loops_leave_bad_input_to_the_checks() -> None:
+    from orchestrator.ops import nn_ops
+    logits = np.zeros((2, 3), np.float32)
+    assert nn_ops._sparse_softmax_cross_entropy_loops(logits, np.array([0, 3], np.int32)) is None
+    assert nn_ops._sparse_softmax_cross_entropy_loops(np.array([[0, np.inf, 1]], np.float32),
+                                                      np.array([0], np.int32)) is None
+    with pytest.raises(InvalidArgumentError, match=r"label value of 3 which is outside the valid range of \[0, 3\)"):
+        get_kernel("SparseSoftmaxCrossEntropyWithLogits").fn(logits, np.array([0, 3], np.int32))
