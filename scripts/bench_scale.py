@@ -171,6 +171,8 @@ def run_table(names: list[str], models_dir: Path, args: argparse.Namespace) -> N
         print(f"median ratio {statistics.median(ratios.values()):.2f}x over {len(ratios)} models")
     for line in mismatches:
         print(f"LOSS MISMATCH beyond the model's tolerance {line}")
+    # Other processes slow both sides alike only roughly: say how busy the machine was.
+    print(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
