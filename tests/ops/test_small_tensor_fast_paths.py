@@ -433,3 +433,41 @@ def test_sparse_softmax_cross_entropy_loops_leave_bad_input_to_the_checks() -> N
                                                       np.array([0], np.int32)) is None
     with pytest.raises(InvalidArgumentError, match=r"label value of 3 which is outside the valid range of \[0, 3\)"):
         get_kernel("SparseSoftmaxCrossEntropyWithLogits").fn(logits, np.array([0, 3], np.int32))
+
+
+@pytest.mark.parametrize("op", ["RealDiv", "DivNoNan"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tensor_by_scalar_division_matches_numpy_bits(op: str, dtype: type) -> None:
+    rng = np.random.default_rng(6)
+    kernel_fn = get_kernel(op).fn
+    with np.errstate(all="ignore"):
+        x = np.array([_random_float(rng, dtype) for _ in range(200)], dtype).reshape(4, 50)
+        divisors = [np.array(v, dtype) for v in (3.0, -0.5, 1e-38, 1e-45, np.inf, np.nan, 0.0, -0.0)]
+        divisors += [np.array(_random_float(rng, dtype)) for _ in range(20)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for y in divisors:
+            got = kernel_fn(x, y)
+            with np.errstate(all="ignore"):
+                want = np.zeros_like(x) if op == "DivNoNan" and y == 0 else np.divide(x, y)
+            assert same_bits(got, want), y
+
+
+# ------------------------------------------------------------------ BiasAddGrad
+
+def test_bias_add_grad_loop_matches_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ops import nn_ops
+    kernel_fn = get_kernel("BiasAddGrad").fn
+    rng = np.random.default_rng(15)
+    cases = []
+    for trial in range(200):
+        shape = tuple(int(d) for d in rng.integers(1, 9, int(rng.integers(2, 5))))
+        grad = (rng.standard_normal(shape) * 10.0 ** int(rng.integers(-3, 4))).astype((np.float32, np.float64)[trial % 2])
+        if trial % 7 == 0:
+            grad[...] = -0.0                         # column sums start from +0
+        cases.append(grad)
+    fast = [kernel_fn(grad) for grad in cases]
+    monkeypatch.setattr(nn_ops, "_COLUMN_SUM_DTYPES", frozenset())
+    slow = [kernel_fn(grad) for grad in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got, want)
