@@ -15,7 +15,7 @@ import ml_dtypes
 import numpy as np
 
 from orchestrator.errors import InvalidArgumentError
-from orchestrator.ops.jit import lazy_njit
+from orchestrator.ops import nn_loops
 from orchestrator.ops.registry import kernel
 
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -200,17 +200,6 @@ def bias_add_v1(value: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return _bias_add("BiasAddV1", value, bias, b"NHWC")
 
 
-@lazy_njit
-def _column_sums(rows, out):
-    """out[c] = 0 + rows[0, c] + rows[1, c] + ...: numpy's add.reduce over axis 0 of a
-    C-contiguous [R, C] array with C >= 2 (one row after another, from +0)."""
-    for c in range(rows.shape[1]):
-        out[c] = 0.0
-    for r in range(rows.shape[0]):
-        for c in range(rows.shape[1]):
-            out[c] = out[c] + rows[r, c]
-
-
 _COLUMN_SUM_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
@@ -223,7 +212,7 @@ def bias_add_grad(out_backprop: np.ndarray, *, data_format: bytes = b"NHWC") -> 
         # The add.reduce below as one compiled loop (~6 us of numpy wrappers on small grads);
         # one channel is left to it (its reduction then runs pairwise along the row).
         total = np.empty(channels, out_backprop.dtype)
-        _column_sums(out_backprop.reshape(-1, channels), total)
+        nn_loops.column_sums(out_backprop.reshape(-1, channels), total)
         return total
     # TF sums 16-bit floats in float32 and rounds once at the end.
     acc = accumulator(out_backprop.dtype)
@@ -283,6 +272,9 @@ def softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.ndarray
         raise InvalidArgumentError(
             f"{op}: logits and labels must be 2-D (or broadcast to 2-D); found logits shape "
             f"{list(features.shape)}, labels shape {list(labels.shape)}")
+    fast = nn_loops.softmax_cross_entropy(features, labels)
+    if fast is not None:
+        return fast
     logits = np.broadcast_to(features, shape)
     labels = np.broadcast_to(labels, shape)
     if logits.size == 0:
@@ -293,87 +285,6 @@ def softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.ndarray
     return loss, probs - labels
 
 
-# SparseSoftmaxCrossEntropyWithLogits on a small batch: ~12 numpy calls, 15-30 us. The
-# steps around exp/log (left to numpy: its vectorised exp and log are not libm's) run
-# as three compiled loops; the row sums follow numpy's add.reduce over a contiguous row
-# (+0 plus its pairwise sum: 8 accumulators over blocks of 8, combined pairwise, then
-# the tail), so every bit is the numpy form's. Finite logits only (NaN payloads and
-# inf - inf are left to numpy), classes <= 128 (one pairwise block), valid labels.
-_SCE_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
-
-
-@lazy_njit
-def _sce_shift(logits, labels, shifted):
-    """shifted = logits - row max; False when a logit is not finite or a label is out of range."""
-    batch, classes = logits.shape
-    for b in range(batch):
-        if labels[b] < 0 or labels[b] >= classes:
-            return False
-        top = logits[b, 0]
-        for k in range(classes):
-            v = logits[b, k]
-            if not np.isfinite(v):
-                return False
-            if v > top:
-                top = v
-        for k in range(classes):
-            shifted[b, k] = logits[b, k] - top
-    return True
-
-
-@lazy_njit
-def _sce_normalise(exp, total):
-    """total[b] = 0 + numpy's pairwise sum of row b (<= 128 long); exp /= total, row-wise."""
-    batch, classes = exp.shape
-    lanes = np.empty(8, exp.dtype)
-    for b in range(batch):
-        if classes < 8:
-            row_sum = exp[b, 0] - exp[b, 0]               # +0 in the row's type
-            for k in range(classes):
-                row_sum = row_sum + exp[b, k]
-        else:
-            for j in range(8):
-                lanes[j] = exp[b, j]
-            whole = classes - classes % 8
-            for i in range(8, whole, 8):
-                for j in range(8):
-                    lanes[j] = lanes[j] + exp[b, i + j]
-            row_sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + \
-                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
-            for k in range(whole, classes):
-                row_sum = row_sum + exp[b, k]
-        total[b, 0] = 0.0
-        total[b, 0] = total[b, 0] + row_sum
-        for k in range(classes):
-            exp[b, k] = exp[b, k] / total[b, 0]
-
-
-@lazy_njit
-def _sce_finish(shifted, labels, log_total, one, probs, loss):
-    """loss[b] = log(total[b]) - shifted[b, label]; probs[b, label] -= 1 (the backprop);
-    ``one`` in the logits' type (an integer 1 would make numba subtract in float64)."""
-    for b in range(shifted.shape[0]):
-        label = labels[b]
-        loss[b] = log_total[b, 0] - shifted[b, label]
-        probs[b, label] = probs[b, label] - one
-
-
-def _sparse_softmax_cross_entropy_loops(features: np.ndarray, labels: np.ndarray
-                                        ) -> tuple[np.ndarray, np.ndarray] | None:
-    if not (features.dtype in _SCE_DTYPES and 0 < features.shape[1] <= 128 and features.shape[0]
-            and features.flags.c_contiguous and labels.dtype.kind == "i"):
-        return None
-    shifted = np.empty_like(features)
-    if not _sce_shift(features, labels, shifted):
-        return None
-    probs = np.exp(shifted)
-    total = np.empty((features.shape[0], 1), features.dtype)
-    _sce_normalise(probs, total)
-    loss = np.empty(features.shape[0], features.dtype)
-    _sce_finish(shifted, labels, np.log(total), _scalar(probs, 1), probs, loss)
-    return loss, probs
-
-
 @kernel("SparseSoftmaxCrossEntropyWithLogits", multi=True)
 def sparse_softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.ndarray
                                              ) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +293,7 @@ def sparse_softmax_cross_entropy_with_logits(features: np.ndarray, labels: np.nd
         raise InvalidArgumentError(
             f"{op}: logits must be 2-D and labels 1-D with the same first dimension; found logits "
             f"shape {list(features.shape)}, labels shape {list(labels.shape)}")
-    fast = _sparse_softmax_cross_entropy_loops(features, labels)
+    fast = nn_loops.sparse_softmax_cross_entropy(features, labels)
     if fast is not None:
         return fast
     batch, classes = features.shape

@@ -406,7 +406,7 @@ def test_max_pool_grad_routes_to_tf_scan_pick() -> None:
 # ------------------------------------------------------------------ SparseSoftmaxCrossEntropyWithLogits
 
 def test_sparse_softmax_cross_entropy_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestrator.ops import nn_ops
+    from orchestrator.ops import nn_loops
     kernel_fn = get_kernel("SparseSoftmaxCrossEntropyWithLogits").fn
     rng = np.random.default_rng(13)
     cases = []
@@ -417,19 +417,19 @@ def test_sparse_softmax_cross_entropy_loops_match_numpy_bits(monkeypatch: pytest
         logits = np.round(logits) if trial % 5 == 0 else logits                         # tied maxima
         labels = rng.integers(0, classes, logits.shape[0]).astype((np.int32, np.int64)[trial % 4 // 2])
         cases.append((logits.astype(dtype), labels))
-    assert all(nn_ops._sparse_softmax_cross_entropy_loops(*case) is not None for case in cases)
+    assert all(nn_loops.sparse_softmax_cross_entropy(*case) is not None for case in cases)
     fast = [kernel_fn(*case) for case in cases]
-    monkeypatch.setattr(nn_ops, "_sparse_softmax_cross_entropy_loops", lambda *a: None)
+    monkeypatch.setattr(nn_loops, "sparse_softmax_cross_entropy", lambda *a: None)
     slow = [kernel_fn(*case) for case in cases]
     for got, want in zip(fast, slow):
         assert same_bits(got[0], want[0]) and same_bits(got[1], want[1])
 
 
 def test_sparse_softmax_cross_entropy_loops_leave_bad_input_to_the_checks() -> None:
-    from orchestrator.ops import nn_ops
+    from orchestrator.ops import nn_loops
     logits = np.zeros((2, 3), np.float32)
-    assert nn_ops._sparse_softmax_cross_entropy_loops(logits, np.array([0, 3], np.int32)) is None
-    assert nn_ops._sparse_softmax_cross_entropy_loops(np.array([[0, np.inf, 1]], np.float32),
+    assert nn_loops.sparse_softmax_cross_entropy(logits, np.array([0, 3], np.int32)) is None
+    assert nn_loops.sparse_softmax_cross_entropy(np.array([[0, np.inf, 1]], np.float32),
                                                       np.array([0], np.int32)) is None
     with pytest.raises(InvalidArgumentError, match=r"label value of 3 which is outside the valid range of \[0, 3\)"):
         get_kernel("SparseSoftmaxCrossEntropyWithLogits").fn(logits, np.array([0, 3], np.int32))
@@ -471,3 +471,26 @@ def test_bias_add_grad_loop_matches_numpy_bits(monkeypatch: pytest.MonkeyPatch) 
     slow = [kernel_fn(grad) for grad in cases]
     for got, want in zip(fast, slow):
         assert same_bits(got, want)
+
+
+def test_softmax_cross_entropy_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ops import nn_loops
+    kernel_fn = get_kernel("SoftmaxCrossEntropyWithLogits").fn
+    rng = np.random.default_rng(19)
+    cases = []
+    for trial in range(300):
+        dtype = (np.float32, np.float64)[trial % 2]
+        classes = int(rng.integers(1, 12)) if trial % 3 else int(rng.integers(1, 129))
+        logits = rng.standard_normal((int(rng.integers(1, 9)), classes)) * 10.0 ** int(rng.integers(-3, 3))
+        labels = rng.random(logits.shape)
+        labels /= labels.sum(axis=1, keepdims=True)
+        if trial % 5 == 0:
+            labels.reshape(-1)[0] = (np.nan, np.inf, -0.0, 2.0, -1.0)[trial % 5 // 1 % 5]
+        cases.append((logits.astype(dtype), labels.astype(dtype)))
+    assert all(nn_loops.softmax_cross_entropy(*case) is not None for case in cases)
+    with np.errstate(all="ignore"):
+        fast = [kernel_fn(*case) for case in cases]
+        monkeypatch.setattr(nn_loops, "softmax_cross_entropy", lambda *a: None)
+        slow = [kernel_fn(*case) for case in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got[0], want[0]) and same_bits(got[1], want[1])
