@@ -65,6 +65,8 @@ class ClusterConfig:
     address: str | None = None            # a running Ray cluster ("auto", "ray://host:10001"); default: embedded local Ray
     restore_actors: int = 0               # Ray actors reading the checkpoint; 0: read in this process
     restore_threads: int = 4              # concurrent range reads per reader actor
+    partition_by_device: bool = False     # run each task's device partition on its own Ray actor
+    default_task: str = "/job:localhost/replica:0/task:0"   # where unplaced nodes run when partitioned
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +130,7 @@ def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) 
                        ("checkpoint.max_to_keep", ckpt.max_to_keep), ("cluster.restore_actors", cluster.restore_actors)):
         if value < 0:
             raise InvalidArgumentError(f"{source}: {key} must be >= 0, found {value}")
+    _check_default_task(cluster.default_task, source)
     if cluster.restore_threads < 1:
         raise InvalidArgumentError(f"{source}: cluster.restore_threads must be >= 1, found {cluster.restore_threads}")
     if ckpt.save_every_steps < 0:
@@ -158,6 +161,18 @@ def _check_device_map(model: ModelConfig, source: str) -> None:
                                    f"clear_devices drops every device the map would rewrite; use one of them")
     DeviceMap.from_rules(model.device_map, unmapped=model.unmapped_devices,
                          allow_unused_rules=model.allow_unused_device_rules, source=source)
+
+
+def _check_default_task(task: str, source: str) -> None:
+    from orchestrator.graph.devices import DeviceSpec
+
+    try:
+        spec = DeviceSpec.from_string(task)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{source}: cluster.default_task: {exc}") from None
+    if spec.job is None or spec.device_type is not None:
+        raise InvalidArgumentError(f"{source}: cluster.default_task must name a task such as "
+                                   f"'/job:localhost/replica:0/task:0' (a job, no device), found {task!r}")
 
 
 def _section(raw: dict, key: str) -> Any:

@@ -7,6 +7,7 @@ actors builds on the same steps.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from orchestrator import storage
+from orchestrator.checkpoint.saver import set_variable_value
 from orchestrator.config import JobConfig
 from orchestrator.errors import InvalidArgumentError, NotFoundError, OutOfRangeError
 
@@ -72,18 +74,10 @@ class StepFeeds:
 
 def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
     from orchestrator.exec.session import Session
-    from orchestrator.graph.load import import_meta_graph
-    from orchestrator.graph.model import Graph
 
     started = time.perf_counter()
-    graph = Graph()
-    with graph.as_default():
-        imported_saver = import_meta_graph(cfg.model.meta_graph, clear_devices=cfg.model.clear_devices,
-                                           import_scope=cfg.model.import_scope)
-    if imported_saver is None:
-        raise InvalidArgumentError(f"{cfg.model.meta_graph}: the graph has no variables to restore or train")
-    _remap_devices(graph, cfg, log)
-    saver = _job_saver(imported_saver, graph, cfg)
+    graph, imported_saver = build_graph(cfg, log)
+    saver = job_saver(imported_saver, graph, cfg)
     train_op = _train_op(graph, cfg)
     global_step = _global_step(graph)
     fetch_names = list(cfg.train.fetches)
@@ -91,16 +85,23 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
     step_feeds = StepFeeds(feeds, cfg.train.feeds.first_step, cfg.train.feeds.cycle, cfg.train.feeds.file)
     saved: list[str] = []
     fetched: list[dict[str, Any]] = []
-    with Session(graph=graph) as sess:
+    with Session(graph=graph) as sess, contextlib.ExitStack() as cluster_scope:
         prefix = _restore_source(cfg)
-        _restore(saver, sess, prefix, cfg, log)
+        # Steps run in this Session, or (cluster.partition_by_device) as device partitions on
+        # task actors, which then hold the variables; `sess` gets their values before a save.
+        runner: Any = sess
+        partitioned = None
+        if cfg.cluster.partition_by_device:
+            partitioned = runner = _partitioned_session(cfg, graph, prefix, cluster_scope, log)
+        else:
+            _restore(saver, sess, prefix, cfg, log)
         if cfg.checkpoint.save_dir:
             _adopt_existing_checkpoints(saver, cfg)
-        first_step = _step_value(sess, global_step) if global_step is not None else _prefix_step(prefix)
+        first_step = _step_value(runner, global_step) if global_step is not None else _prefix_step(prefix)
         step = first_step
         for i in range(cfg.train.steps):
-            values = sess.run([train_op, *fetch_names], feed_dict=step_feeds.for_step(step))
-            step = _step_value(sess, global_step) if global_step is not None else first_step + i + 1
+            values = runner.run([train_op, *fetch_names], feed_dict=step_feeds.for_step(step))
+            step = _step_value(runner, global_step) if global_step is not None else first_step + i + 1
             record = dict(zip(fetch_names, values[1:]))
             fetched.append(record)
             if cfg.train.log_every_steps and (i + 1) % cfg.train.log_every_steps == 0:
@@ -111,11 +112,30 @@ def run_job(cfg: JobConfig, log: Callable[[str], None] = print) -> JobResult:
             every = cfg.checkpoint.save_every_steps
             last = i + 1 == cfg.train.steps
             if cfg.checkpoint.save_dir and ((every and step % every == 0) or last):
+                if partitioned is not None:
+                    partitioned.pull_variables([e.variable for e in saver.spec.save_entries if e.variable],
+                                               sess.state, set_variable_value)
                 path = saver.save(sess, _join(cfg.checkpoint.save_dir, cfg.checkpoint.save_prefix),
                                   global_step=step)
                 saved.append(path)
                 log(f"saved {path}")
     return JobResult(cfg.train.steps, first_step, step, saved, fetched, time.perf_counter() - started)
+
+
+def build_graph(cfg: JobConfig, log: Callable[[str], None]) -> tuple[Any, Any]:
+    """The job's graph (meta graph imported, devices remapped) and the Saver import returned;
+    the driver and every task actor of a partitioned run build it the same way."""
+    from orchestrator.graph.load import import_meta_graph
+    from orchestrator.graph.model import Graph
+
+    graph = Graph()
+    with graph.as_default():
+        imported_saver = import_meta_graph(cfg.model.meta_graph, clear_devices=cfg.model.clear_devices,
+                                           import_scope=cfg.model.import_scope)
+    if imported_saver is None:
+        raise InvalidArgumentError(f"{cfg.model.meta_graph}: the graph has no variables to restore or train")
+    _remap_devices(graph, cfg, log)
+    return graph, imported_saver
 
 
 def _remap_devices(graph: Any, cfg: JobConfig, log: Callable[[str], None]) -> None:
@@ -129,6 +149,22 @@ def _remap_devices(graph: Any, cfg: JobConfig, log: Callable[[str], None]) -> No
                                       allow_unused_rules=cfg.model.allow_unused_device_rules, source=cfg.source)
     for line in device_map.apply(graph).lines():
         log(line)
+
+
+def _partitioned_session(cfg: JobConfig, graph: Any, prefix: str, scope: contextlib.ExitStack,
+                         log: Callable[[str], None]) -> Any:
+    """Task actors for the graph's device partitions (Ray joined or started for the job's
+    duration), each restored from ``prefix``."""
+    from orchestrator.distributed import cluster as ray_cluster
+    from orchestrator.distributed.partitioned import PartitionedSession
+
+    ray = scope.enter_context(ray_cluster.connected(cfg.cluster.address))
+    partitioned = PartitionedSession(ray, cfg, graph, cfg.cluster.default_task)
+    scope.callback(partitioned.close)
+    partitioned.restore(prefix)
+    where = cfg.cluster.address or "embedded local Ray"
+    log(f"restored {prefix} on {len(partitioned.tasks)} task actor(s) ({where}): {', '.join(partitioned.tasks)}")
+    return partitioned
 
 
 def _restore(saver: Any, sess: Any, prefix: str, cfg: JobConfig, log: Callable[[str], None]) -> None:
@@ -172,7 +208,7 @@ def _restore_source(cfg: JobConfig) -> str:
     return resolve_prefix(ckpt.restore_from, **ckpt.storage_options)[0]
 
 
-def _job_saver(imported: Any, graph: Any, cfg: JobConfig) -> Any:
+def job_saver(imported: Any, graph: Any, cfg: JobConfig) -> Any:
     """The imported run's own saver (same keys, same save subgraph) with the job's retention."""
     from orchestrator.checkpoint.saver import Saver
 
@@ -214,8 +250,8 @@ def _global_step(graph: Any) -> Any:
         return None
 
 
-def _step_value(sess: Any, global_step: Any) -> int:
-    return int(np.asarray(sess.run(global_step)))
+def _step_value(runner: Any, global_step: Any) -> int:
+    return int(np.asarray(runner.run([global_step])[0]))
 
 
 def _prefix_step(prefix: str) -> int:

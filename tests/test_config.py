@@ -24,6 +24,7 @@ def test_defaults_and_relative_paths(tmp_path):
 def test_cluster_defaults_to_in_process_reads():
     job = parse_config({"model": {"meta_graph": "m"}})
     assert (job.cluster.address, job.cluster.restore_actors, job.cluster.restore_threads) == (None, 0, 4)
+    assert (job.cluster.partition_by_device, job.cluster.default_task) == (False, "/job:localhost/replica:0/task:0")
     job = parse_config({"model": {"meta_graph": "m"}, "cluster": {"address": "auto", "restore_actors": 3}})
     assert (job.cluster.address, job.cluster.restore_actors) == ("auto", 3)
 
@@ -43,6 +44,7 @@ def test_urls_are_left_alone():
     ({"model": {"meta_graph": "m"}, "cluster": {"restore_actors": -2}}, "cluster.restore_actors must be >= 0"),
     ({"model": {"meta_graph": "m"}, "cluster": {"restore_threads": 0}}, "cluster.restore_threads must be >= 1"),
     ({"model": {"meta_graph": "m"}, "cluster": {"adress": "auto"}}, "cluster.adress.*Did you mean 'address'"),
+    ({"model": {"meta_graph": "m"}, "cluster": {"default_task": "/cpu:0"}}, "cluster.default_task must name a task"),
     ([1, 2], "expected a mapping"),
 ])
 def test_bad_configs_name_the_key(raw, message):

@@ -201,7 +201,7 @@ class Saver:
         for entry, value in zip(self._spec.restores, values):
             _check_value(entry, value, save_path)
         for entry, value in zip(self._spec.restores, values):
-            _assign(state, entry.variable, value)
+            set_variable_value(state, entry.variable, value)
 
 
 def _check_value(entry: RestoreEntry, value: np.ndarray, save_path: str) -> None:
@@ -218,7 +218,8 @@ def _check_value(entry: RestoreEntry, value: np.ndarray, save_path: str) -> None
                                    f"shape {list(value.shape)}")
 
 
-def _assign(state: Any, target: VariableTarget, value: np.ndarray) -> None:
+def set_variable_value(state: Any, target: VariableTarget, value: np.ndarray) -> None:
+    """Store ``value`` as ``target``'s value in a session state (creating the variable's slot)."""
     if target.kind == "ref":
         state.ref_variable(target.op_name, target.dtype.numpy, target.shape).set(value)
         return
@@ -228,4 +229,4 @@ def _assign(state: Any, target: VariableTarget, value: np.ndarray) -> None:
     state.resource_variable(handle, create=True).set(value)
 
 
-__all__ = ["Saver", "session_state"]
+__all__ = ["Saver", "session_state", "set_variable_value"]

@@ -62,8 +62,14 @@ class NodeCall(NamedTuple):
     pure: bool = False             # stateless, no ctx: folded when all its inputs are constants
 
 
-def prune(fetch_tensors: Iterable[Any], target_ops: Iterable[Any], fed: set) -> list[Any]:
-    """Operations needed for the fetches and targets, in graph insertion order."""
+def prune(fetch_tensors: Iterable[Any], target_ops: Iterable[Any], fed: set,
+          within: set | None = None) -> list[Any]:
+    """Operations needed for the fetches and targets, in graph insertion order.
+
+    ``within`` (a device partition's block): only these operations may run; control
+    inputs from outside it ran before (in an earlier block) and are not followed, and a
+    data input from outside it must be fed.
+    """
     needed: set = set()
     stack = [t.op for t in fetch_tensors if t not in fed]
     stack.extend(target_ops)
@@ -71,9 +77,12 @@ def prune(fetch_tensors: Iterable[Any], target_ops: Iterable[Any], fed: set) -> 
         op = stack.pop()
         if op in needed:
             continue
+        if within is not None and op not in within:
+            raise InvalidArgumentError(f"{op.name!r} is needed by this partition but runs on another task "
+                                       f"and is not fed (a bug in the partition plan)")
         needed.add(op)
         stack.extend(t.op for t in op.inputs if t not in fed)
-        stack.extend(op.control_inputs)
+        stack.extend(op.control_inputs if within is None else (c for c in op.control_inputs if c in within))
     if not needed:
         return []
     graph = next(iter(needed)).graph

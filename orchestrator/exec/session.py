@@ -115,6 +115,18 @@ class Session:
         plan = self.plan(elements, feed_tensors)
         return rebuild(plan.run(feed_values))
 
+    def run_partition(self, fetches: Sequence[str], feed_dict: Mapping[str, Any], ops: Sequence[str]) -> list[Any]:
+        """Run exactly the operations ``ops`` (one block of a device partition plan,
+        exec/partition.py): ``fetches`` names their tensors and sink operations; every input
+        from outside ``ops`` is in ``feed_dict``, and control inputs from outside ran before."""
+        if self._closed:
+            raise FailedPreconditionError("Attempted to use a closed Session.")
+        elements = [self._element(name) for name in fetches]
+        feed_tensors, feed_values = resolve_feeds(feed_dict, self.graph, self._element)
+        within = frozenset(self._element(name) for name in ops)
+        plan = self.plan(elements, feed_tensors, within)
+        return plan.run(feed_values)
+
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None,
                       accept_options: bool = False) -> Any:
         """TF1's ``Session.make_callable``: a function of the ``feed_list`` values returning
@@ -151,15 +163,16 @@ class Session:
         except TypeError:     # an unhashable key
             return self.graph.as_graph_element(key)
 
-    def plan(self, elements: Sequence[Tensor | Operation], feed_tensors: Sequence[Tensor]) -> RunPlan:
+    def plan(self, elements: Sequence[Tensor | Operation], feed_tensors: Sequence[Tensor],
+             within: frozenset | None = None) -> RunPlan:
         """The compiled RunPlan of a signature (cached per graph version)."""
         if self._plans_version != self.graph.version:
             self._plans.clear()
             self._plans_version = self.graph.version
-        key = (tuple(elements), tuple(feed_tensors))
+        key = (tuple(elements), tuple(feed_tensors), within)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._compile(elements, feed_tensors)
+            plan = self._plans[key] = self._compile(elements, feed_tensors, within)
         return plan
 
     def close(self) -> None:
@@ -191,7 +204,8 @@ class Session:
     def _function_ctx(self, node: Any, call_function: Any) -> KernelContext:
         return KernelContext(node=node, state=self.state, session=self, call_function=call_function)
 
-    def _compile(self, elements: Sequence[Tensor | Operation], feed_tensors: Sequence[Tensor]) -> RunPlan:
+    def _compile(self, elements: Sequence[Tensor | Operation], feed_tensors: Sequence[Tensor],
+                 within: frozenset | None = None) -> RunPlan:
         fed = set(feed_tensors)
         fetch_tensors: list[Tensor] = []
         position: dict[Tensor, int] = {}
@@ -207,7 +221,7 @@ class Session:
                 position[element] = len(fetch_tensors)
                 fetch_tensors.append(element)
             element_outputs.append(position[element])
-        ops = compiler.prune(fetch_tensors, targets, fed)
+        ops = compiler.prune(fetch_tensors, targets, fed, within)
         compiler.check_runnable(ops, fed, self.graph.function_library)
         calls_by_op = {op: compiler.graph_node_call(op, fed, self._kernel_ctx)
                        for op in ops if op.type not in compiler.EXECUTOR_OPS}
