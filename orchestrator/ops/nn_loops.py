@@ -117,6 +117,49 @@ def _softmax_parts(features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return shifted, probs, np.log(total)
 
 
+@lazy_njit
+def _subtract_row_values(shifted, log_total):
+    """shifted[b] -= log_total[b, 0] (LogSoftmax's last step)."""
+    for b in range(shifted.shape[0]):
+        for k in range(shifted.shape[1]):
+            shifted[b, k] = shifted[b, k] - log_total[b, 0]
+
+
+def _as_rows(logits: np.ndarray) -> np.ndarray | None:
+    """logits as C-contiguous [rows, classes] for the loops, or None."""
+    if not (logits.dtype in _FLOATS and logits.ndim and logits.size and 0 < logits.shape[-1] <= _MAX_ROW
+            and logits.flags.c_contiguous):
+        return None
+    return logits.reshape(-1, logits.shape[-1])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray | None:
+    """Softmax over the last axis (exp(x - max) / row sum), or None."""
+    rows = _as_rows(logits)
+    if rows is None:
+        return None
+    shifted = np.empty_like(rows)
+    if not _shift(rows, shifted):
+        return None
+    probs = np.exp(shifted)
+    _row_sums(probs, np.empty((rows.shape[0], 1), rows.dtype), True)
+    return probs.reshape(logits.shape)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray | None:
+    """LogSoftmax over the last axis (x - max - log(row sum of exp)), or None."""
+    rows = _as_rows(logits)
+    if rows is None:
+        return None
+    shifted = np.empty_like(rows)
+    if not _shift(rows, shifted):
+        return None
+    total = np.empty((rows.shape[0], 1), rows.dtype)
+    _row_sums(np.exp(shifted), total, False)
+    _subtract_row_values(shifted, np.log(total))
+    return shifted.reshape(logits.shape)
+
+
 def sparse_softmax_cross_entropy(features: np.ndarray, labels: np.ndarray
                                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """(loss, backprop) of SparseSoftmaxCrossEntropyWithLogits (shapes already checked),

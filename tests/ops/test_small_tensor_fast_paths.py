@@ -494,3 +494,24 @@ def test_softmax_cross_entropy_loops_match_numpy_bits(monkeypatch: pytest.Monkey
         slow = [kernel_fn(*case) for case in cases]
     for got, want in zip(fast, slow):
         assert same_bits(got[0], want[0]) and same_bits(got[1], want[1])
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+def test_softmax_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch, op: str) -> None:
+    from orchestrator.ops import nn_loops
+    kernel_fn = get_kernel(op).fn
+    rng = np.random.default_rng(21)
+    cases = []
+    for trial in range(200):
+        classes = int(rng.integers(1, 12)) if trial % 3 else int(rng.integers(1, 129))
+        shape = tuple(int(d) for d in rng.integers(1, 5, int(rng.integers(0, 3)))) + (classes,)
+        logits = rng.standard_normal(shape) * 10.0 ** int(rng.integers(-3, 3))
+        if trial % 4 == 0:
+            logits = np.round(logits)                 # tied maxima, zeros
+            logits[..., 0] = -0.0
+        cases.append(logits.astype((np.float32, np.float64)[trial % 2]))
+    fast = [kernel_fn(logits) for logits in cases]
+    monkeypatch.setattr(nn_loops, "_as_rows", lambda logits: None)
+    slow = [kernel_fn(logits) for logits in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got, want)
