@@ -55,3 +55,11 @@ def test_restarted_partitioned_run_continues_from_its_own_save(ray, tmp_path):
     whole = run_job(parse_config(job(tmp_path / "whole", 20, False)), log=lambda _: None)
     got = [float(r["loss:0"]) for r in first.fetched + second.fetched]
     assert got == [float(r["loss:0"]) for r in whole.fetched]
+
+
+def test_shipped_example_config_is_this_run():
+    from orchestrator.config import load_config
+
+    cfg = load_config(str(Path(__file__).resolve().parent.parent / "configs" / "ps_worker_ray.yaml"))
+    assert cfg.cluster.partition_by_device and Path(cfg.model.meta_graph) == MODEL / "model.meta"
+    assert cfg.train.feeds.first_step == MANIFEST["warmup_steps"]
