@@ -76,13 +76,16 @@ def plan_partitions(fetches: Sequence[Any], targets: Sequence[Any], feeds: Itera
     fed = set(feeds)
     place = task or (lambda op: task_of(op.device, default_task))
     ops = compiler.prune(fetches, targets, fed)
-    order = compiler.toposort([op for op in ops], fed) if ops else []
-    tasks = {op: place(op) for op in order}
-    if len(set(tasks.values())) > 1:
-        v1 = next((op for op in order if op.type in compiler.V1_CONTROL_FLOW), None)
-        if v1 is not None:
+    tasks = {op: place(op) for op in ops}
+    v1 = next((op for op in ops if op.type in compiler.V1_CONTROL_FLOW), None)
+    if v1 is not None:
+        if len(set(tasks.values())) > 1:
             raise UnimplementedError(f"device partitions: v1 control flow ({v1.type} {v1.name!r}) in a run that "
                                      f"spans several tasks is not supported; map its devices onto one task")
+        # One task: one block of everything (its loops are cyclic, so no topological order;
+        # the task's Session runs them as usual).
+        return _blocks(ops, dict.fromkeys(ops, 0), tasks, fetches, targets, fed)
+    order = compiler.toposort(ops, fed) if ops else []
     stage: dict[Any, int] = {}
     for op in order:
         level = 0

@@ -127,3 +127,16 @@ def test_v1_control_flow_spanning_tasks_is_refused():
     out = g.create_op("Identity", [enter], name="out", device="/job:worker/task:0").outputs[0]
     with pytest.raises(UnimplementedError, match="v1 control flow .*Enter 'enter'"):
         plan_partitions([out], [], [], LOCAL)
+
+
+def test_v1_loops_on_one_task_are_one_block():
+    folder = MODEL.parent / "while_v1"
+    graph = Graph()
+    with graph.as_default():
+        import_meta_graph(str(folder / "model.meta"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    feeds = [graph.get_tensor_by_name(n) for n in manifest["feeds"]]
+    loss = graph.get_tensor_by_name(manifest["loss"])
+    plan = plan_partitions([loss], [graph.get_collection("train_op")[0]], feeds, LOCAL)
+    (block,) = plan.blocks
+    assert block.task == LOCAL and "recur/Merge" in block.ops and block.outputs == (loss.name,)
