@@ -30,31 +30,36 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--device-map", metavar="RULES.yaml", default=None,
                         help="show what these device rules (a job's model.device_map) would do to the meta graph")
+    parser.add_argument("--partitions", action="store_true",
+                        help="show how cluster.partition_by_device would split a training step over task actors "
+                             "(after --device-map, if given)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     device_map = getattr(args, "device_map", None)
-    report = inspect_path(args.path, device_map=device_map)
+    partitions = getattr(args, "partitions", False)
+    report = inspect_path(args.path, device_map=device_map, partitions=partitions)
     print(json.dumps(report, indent=1, sort_keys=True) if args.json else render(report))
-    return 0 if report.get("device_map", {}).get("ok", True) else 1
+    ok = report.get("device_map", {}).get("ok", True) and report.get("partitions", {}).get("ok", True)
+    return 0 if ok else 1
 
 
-def inspect_path(path: str, device_map: str | None = None) -> dict[str, Any]:
+def inspect_path(path: str, device_map: str | None = None, partitions: bool = False) -> dict[str, Any]:
     if path.endswith(META_SUFFIXES):
-        return inspect_meta_graph(path, device_map)
+        return inspect_meta_graph(path, device_map, partitions)
     if storage.exists(path + ".index"):
-        if device_map:
-            raise InvalidArgumentError(f"{path}: --device-map applies to a meta graph, but this is a "
-                                       f"checkpoint prefix")
+        if device_map or partitions:
+            raise InvalidArgumentError(f"{path}: --device-map and --partitions apply to a meta graph, but this "
+                                       f"is a checkpoint prefix")
         return inspect_checkpoint(path)
     if storage.exists(path):
-        return inspect_meta_graph(path, device_map)
+        return inspect_meta_graph(path, device_map, partitions)
     raise NotFoundError(f"{path}: no such meta graph file, and no checkpoint prefix either "
                         f"({path}.index does not exist)")
 
 
-def inspect_meta_graph(path: str, device_map: str | None = None) -> dict[str, Any]:
+def inspect_meta_graph(path: str, device_map: str | None = None, partitions: bool = False) -> dict[str, Any]:
     from orchestrator.graph.load import import_meta_graph
     from orchestrator.graph.model import Graph
 
@@ -79,6 +84,12 @@ def inspect_meta_graph(path: str, device_map: str | None = None) -> dict[str, An
     if device_map:
         from orchestrator.commands.inspect_devices import device_map_section
         report["device_map"] = device_map_section(graph, device_map)
+    if partitions:
+        from orchestrator.commands.inspect_partitions import partitions_section
+        if device_map and report["device_map"]["ok"]:
+            from orchestrator.commands.inspect_devices import load_device_map
+            load_device_map(device_map).apply(graph)       # partitions of the remapped graph
+        report["partitions"] = partitions_section(graph)
     return report
 
 
@@ -170,6 +181,9 @@ def render(report: dict[str, Any]) -> str:
     if "device_map" in report:
         from orchestrator.commands.inspect_devices import render_device_map
         out += render_device_map(report["device_map"], _table)
+    if "partitions" in report:
+        from orchestrator.commands.inspect_partitions import render_partitions
+        out += render_partitions(report["partitions"], _table)
     return "\n".join(out)
 
 
@@ -193,4 +207,5 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run(argparse.Namespace(path=sys.argv[1], json="--json" in sys.argv, device_map=None)))
+    sys.exit(run(argparse.Namespace(path=sys.argv[1], json="--json" in sys.argv, device_map=None,
+                                    partitions="--partitions" in sys.argv)))
