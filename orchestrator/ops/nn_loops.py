@@ -18,6 +18,7 @@ from orchestrator.ops.jit import lazy_njit
 
 _FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 _ONE = {dtype: dtype.type(1) for dtype in _FLOATS}
+_ZERO = {dtype: dtype.type(0) for dtype in _FLOATS}
 _MAX_ROW = 128                                     # one pairwise block of numpy's sum
 
 
@@ -29,6 +30,17 @@ def column_sums(rows, out):
     for r in range(rows.shape[0]):
         for c in range(rows.shape[1]):
             out[c] = out[c] + rows[r, c]
+
+
+@lazy_njit
+def masked_gradients(gradients, features, capped, zero, one, out):
+    """out = gradients * (1 if 0 < features (< 6 when ``capped``) else 0), the mask in
+    the gradients' type as numpy's astype makes it: a NaN/inf gradient times 0 stays NaN."""
+    grad, feat, result = gradients.reshape(-1), features.reshape(-1), out.reshape(-1)
+    for i in range(grad.size):
+        f = feat[i]
+        mask = one if f > 0 and (not capped or f < 6) else zero
+        result[i] = grad[i] * mask
 
 
 @lazy_njit
@@ -123,6 +135,20 @@ def _subtract_row_values(shifted, log_total):
     for b in range(shifted.shape[0]):
         for k in range(shifted.shape[1]):
             shifted[b, k] = shifted[b, k] - log_total[b, 0]
+
+
+def relu_gradients(gradients: np.ndarray, features: np.ndarray, capped: bool) -> np.ndarray | None:
+    """ReluGrad (Relu6Grad when ``capped``) of same-shape float32/float64 C-contiguous
+    tensors of one type, or None."""
+    if type(gradients) is not np.ndarray or type(features) is not np.ndarray:
+        return None
+    dtype = gradients.dtype
+    if not (dtype in _FLOATS and features.dtype is dtype and gradients.flags.c_contiguous
+            and features.flags.c_contiguous):
+        return None
+    out = np.empty(gradients.shape, dtype)
+    masked_gradients(gradients, features, capped, _ZERO[dtype], _ONE[dtype], out)
+    return out
 
 
 def _as_rows(logits: np.ndarray) -> np.ndarray | None:

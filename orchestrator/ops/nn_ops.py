@@ -110,17 +110,20 @@ def softsign(features: np.ndarray) -> np.ndarray:
         return features / (_scalar(features, 1) + np.abs(features))
 
 
-def _register_masked_grad(op: str, mask_fn) -> None:
+def _register_masked_grad(op: str, mask_fn, capped: bool) -> None:
     @kernel(op)
     def masked_grad(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
         _check_same_shape(op, gradients, features, "features")
+        fast = nn_loops.relu_gradients(gradients, features, capped)   # one pass, same bits
+        if fast is not None:
+            return fast
         return gradients * mask_fn(features).astype(gradients.dtype)
 
     masked_grad.__name__ = masked_grad.__qualname__ = op
 
 
-_register_masked_grad("ReluGrad", lambda f: f > 0)
-_register_masked_grad("Relu6Grad", lambda f: (f > 0) & (f < 6))
+_register_masked_grad("ReluGrad", lambda f: f > 0, capped=False)
+_register_masked_grad("Relu6Grad", lambda f: (f > 0) & (f < 6), capped=True)
 
 
 @kernel("LeakyReluGrad")

@@ -462,7 +462,8 @@ def test_bias_add_grad_loop_matches_numpy_bits(monkeypatch: pytest.MonkeyPatch) 
     cases = []
     for trial in range(200):
         shape = tuple(int(d) for d in rng.integers(1, 9, int(rng.integers(2, 5))))
-        grad = (rng.standard_normal(shape) * 10.0 ** int(rng.integers(-3, 4))).astype((np.float32, np.float64)[trial % 2])
+        grad = rng.standard_normal(shape) * 10.0 ** int(rng.integers(-3, 4))
+        grad = grad.astype((np.float32, np.float64)[trial % 2])
         if trial % 7 == 0:
             grad[...] = -0.0                         # column sums start from +0
         cases.append(grad)
@@ -513,5 +514,27 @@ def test_softmax_loops_match_numpy_bits(monkeypatch: pytest.MonkeyPatch, op: str
     fast = [kernel_fn(logits) for logits in cases]
     monkeypatch.setattr(nn_loops, "_as_rows", lambda logits: None)
     slow = [kernel_fn(logits) for logits in cases]
+    for got, want in zip(fast, slow):
+        assert same_bits(got, want)
+
+
+@pytest.mark.parametrize("op", ["ReluGrad", "Relu6Grad"])
+def test_relu_gradient_loop_matches_numpy_bits(monkeypatch: pytest.MonkeyPatch, op: str) -> None:
+    from orchestrator.ops import nn_loops
+    kernel_fn = get_kernel(op).fn
+    rng = np.random.default_rng(25)
+    cases = []
+    for trial in range(100):
+        dtype = (np.float32, np.float64)[trial % 2]
+        shape = tuple(int(d) for d in rng.integers(1, 6, int(rng.integers(1, 4))))
+        with np.errstate(all="ignore"):
+            gradients = np.array([_random_float(rng, dtype) for _ in range(int(np.prod(shape)))], dtype)
+        features = (rng.standard_normal(shape) * 5).astype(dtype)
+        features.reshape(-1)[0] = (6.0, 0.0, -0.0, np.inf, np.nan)[trial % 5]
+        cases.append((gradients.reshape(shape), features))
+    with np.errstate(all="ignore"):
+        fast = [kernel_fn(*case) for case in cases]
+        monkeypatch.setattr(nn_loops, "relu_gradients", lambda *a: None)
+        slow = [kernel_fn(*case) for case in cases]
     for got, want in zip(fast, slow):
         assert same_bits(got, want)
