@@ -192,10 +192,11 @@ SERIAL_SCATTER = {"embedding_large_sgd"}   # see _serial_scatter_kernels
 def _serial_scatter_kernels(builder: Callable[[], ModelSpec]) -> Callable[[], ModelSpec]:
     """Build the graph with op determinism off, then run make_model's sessions with it on.
 
-    TF's CPU scatter kernels split a large update batch (here 4096 ids) into shards run in
-    parallel, so the updates of a duplicated id are summed in a scheduling-dependent order and
-    two replays of ``embedding_large_sgd`` differ. Deterministic mode applies them serially in
-    index order, but it must not be on while the graph is built: it changes what some Python
+    Observed with TF 2.21: ResourceScatterAdd on CPU with a large update batch that repeats ids
+    (4096 power-law ids into a 1M x 64 table) gives different sums from run to run, as if the
+    batch were applied in parallel pieces (a 256-id batch into 20k rows does not), so two
+    replays of ``embedding_large_sgd`` differ. With op determinism on, runs agree. It must not
+    be on while the graph is built, though: it changes what some Python
     functions emit (sparse_softmax_cross_entropy_with_logits becomes a LogSoftmax + gather
     graph), and users' graphs are built without it. The benchmark times TF with its defaults.
     """
