@@ -78,14 +78,16 @@ def _small_sum_loop(flat, down_columns, divisor, divide, out):
     outer, m, inner = flat.shape
     if down_columns:
         for i in range(outer):
+            base = i * inner
+            if m == 1:
+                for k in range(inner):
+                    out[base + k] = flat[i, 0, k]
+                continue
             for k in range(inner):
-                o = i * inner + k
-                if m == 1:
-                    out[o] = flat[i, 0, k]
-                    continue
-                out[o] = 0.0                    # +0 in out's type (a float literal in an
-                for r in range(m):              # expression would widen the sum to float64)
-                    out[o] = out[o] + flat[i, r, k]
+                out[base + k] = 0.0             # +0 in out's type (a float literal in an
+            for r in range(m):                  # expression would widen the sum to float64)
+                for k in range(inner):          # rows outer, columns inner: memory order
+                    out[base + k] = out[base + k] + flat[i, r, k]
         if divide:
             for o in range(out.size):
                 out[o] = out[o] / divisor
