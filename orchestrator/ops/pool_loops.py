@@ -68,9 +68,9 @@ def max_pool(x, kh, kw, stride_h, stride_w, pad_top, pad_left, lowest, out):
                         s = q * stride_w + j - pad_left
                         if s < 0 or s >= w:
                             continue
-                        for d in range(c):
-                            if x[b, r, s, d] > out[b, p, q, d]:
-                                out[b, p, q, d] = x[b, r, s, d]
+                        for d in range(c):       # a select, not a branch: vectorises
+                            v, o = x[b, r, s, d], out[b, p, q, d]
+                            out[b, p, q, d] = v if v > o else o
     return True
 
 
