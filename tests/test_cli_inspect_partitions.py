@@ -46,3 +46,9 @@ def test_a_refused_plan_exits_1(tmp_path, capsys):
     path.write_bytes(export_meta_graph(graph=g).SerializeToString())
     assert main(["inspect", str(path), "--partitions"]) == 1
     assert "resource handle cannot cross tasks: 'v:0'" in capsys.readouterr().out
+
+
+def test_partitions_of_a_checkpoint_prefix_is_an_error(capsys):
+    prefix = str(REPO / "tests" / "fixtures" / "models" / "ps_worker" / "ckpt" / "model.ckpt-0")
+    assert main(["inspect", prefix, "--partitions"]) == 2
+    assert "--partitions applies to a meta graph, but this is a checkpoint prefix" in capsys.readouterr().err

@@ -50,8 +50,8 @@ def inspect_path(path: str, device_map: str | None = None, partitions: bool = Fa
         return inspect_meta_graph(path, device_map, partitions)
     if storage.exists(path + ".index"):
         if device_map or partitions:
-            raise InvalidArgumentError(f"{path}: --device-map and --partitions apply to a meta graph, but this "
-                                       f"is a checkpoint prefix")
+            flag = "--device-map" if device_map else "--partitions"
+            raise InvalidArgumentError(f"{path}: {flag} applies to a meta graph, but this is a checkpoint prefix")
         return inspect_checkpoint(path)
     if storage.exists(path):
         return inspect_meta_graph(path, device_map, partitions)
