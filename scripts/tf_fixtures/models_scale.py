@@ -171,7 +171,8 @@ def _cnn_real(sizes: Sizes) -> ModelSpec:
 
 
 def builders(sizes: Sizes) -> dict[str, Callable[[], ModelSpec]]:
-    table = f"{sizes.vocab:,} x {sizes.dim} float32 resource table, {sizes.embed_batch} x {sizes.ids} power-law ids"
+    table = (f"{sizes.vocab:,} x {sizes.dim} float32 resource table, "
+             f"{sizes.embed_batch} x {sizes.ids} power-law ids")
     return {
         "embedding_large": lambda: _embedding_large(
             sizes, lambda t: t.train.AdagradOptimizer(0.1),
@@ -186,10 +187,10 @@ def builders(sizes: Sizes) -> dict[str, Callable[[], ModelSpec]]:
 
 
 MODEL_NAMES = tuple(builders(Sizes()))
-SERIAL_SCATTER = {"embedding_large_sgd"}   # see _serial_scatter_kernels
+DETERMINISTIC_REFERENCE = {"embedding_large_sgd"}   # see _deterministic_after_build
 
 
-def _serial_scatter_kernels(builder: Callable[[], ModelSpec]) -> Callable[[], ModelSpec]:
+def _deterministic_after_build(builder: Callable[[], ModelSpec]) -> Callable[[], ModelSpec]:
     """Build the graph with op determinism off, then run make_model's sessions with it on.
 
     Observed with TF 2.21: ResourceScatterAdd on CPU with a large update batch that repeats ids
@@ -200,12 +201,12 @@ def _serial_scatter_kernels(builder: Callable[[], ModelSpec]) -> Callable[[], Mo
     functions emit (sparse_softmax_cross_entropy_with_logits becomes a LogSoftmax + gather
     graph), and users' graphs are built without it. The benchmark times TF with its defaults.
     """
-    def build_then_serial() -> ModelSpec:
+    def build_then_deterministic() -> ModelSpec:
         from tensorflow.python.framework import config   # the only switch that also turns it off
         spec = builder()
         config.enable_op_determinism()
         return spec
-    return build_then_serial
+    return build_then_deterministic
 
 
 def build(out_dir: pathlib.Path, only: set[str] | None = None, sizes: Sizes = Sizes()) -> None:
@@ -214,7 +215,9 @@ def build(out_dir: pathlib.Path, only: set[str] | None = None, sizes: Sizes = Si
     for name, builder in builders(sizes).items():
         if only is None or name in only:
             config.disable_op_determinism()
-            make_model(out_dir, name, _serial_scatter_kernels(builder) if name in SERIAL_SCATTER else builder)
+            if name in DETERMINISTIC_REFERENCE:
+                builder = _deterministic_after_build(builder)
+            make_model(out_dir, name, builder)
 
 
 def main(argv: list[str] | None = None) -> int:
