@@ -201,6 +201,9 @@ _register_floor_division("FloorMod", _floor_mod, np.mod)
 
 _SCALAR_DIVISION_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+# The loop saves np.errstate's ~4 us; numpy's vectorised divide is ~2x faster per
+# element (1M float32: 263 vs 554 us), so beyond ~10K elements numpy wins again.
+_LOOP_DIVISION_MAX = 8192
 _INFINITY = float("inf")
 
 
@@ -220,7 +223,7 @@ def _register_scalar_division(op: str, compute: Callable[[np.ndarray, np.ndarray
     scalar is one Python float division: a double quotient of two floats rounds to the
     same float as the float division does (the double has more than 2 * 24 + 2 bits, so
     its rounding never decides the float's); a float32 quotient beyond float32's range
-    goes the checked way. A tensor by a nonzero scalar is one compiled loop. A zero
+    goes the checked way. A small tensor by a nonzero scalar is one compiled loop. A zero
     divisor gives ``zero_divisor`` everywhere, or (None) takes the checked kernel, as does
     any other shape, layout or dtype."""
     checked = _binary_kernel(op, compute)
@@ -236,7 +239,7 @@ def _register_scalar_division(op: str, compute: Callable[[np.ndarray, np.ndarray
                 quotient = x.item() / divisor
                 if x.dtype.itemsize == 8 or not _FLOAT32_MAX < abs(quotient) < _INFINITY:
                     return np.asarray(quotient, x.dtype)
-            elif x.flags.c_contiguous:
+            elif x.size <= _LOOP_DIVISION_MAX and x.flags.c_contiguous:
                 out = np.empty(x.shape, x.dtype)
                 _divide_by_scalar(x, y[()], out)
                 return out
