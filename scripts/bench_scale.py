@@ -56,12 +56,15 @@ def _has_model(folder: Path, sizes: Sizes) -> bool:
     return json.loads(manifest.read_text()).get("sizes") == dataclasses.asdict(sizes)
 
 
-def generate(root: Path, names: list[str], sizes: Sizes, tf_python: str) -> None:
+def generate(root: Path, names: list[str], sizes: Sizes, tf_python: str, regenerate: bool) -> None:
     """Make the models that ``root/models`` does not already hold at these sizes, with real TF."""
-    missing = [name for name in names if not _has_model(root / "models" / name, sizes)]
+    missing = [name for name in names if regenerate or not _has_model(root / "models" / name, sizes)]
     if not missing:
-        print(f"reusing the models in {root / 'models'}", flush=True)
+        print(f"reusing the models in {root / 'models'} (--regenerate to remake them)", flush=True)
         return
+    if shutil.which(tf_python) is None:
+        raise SystemExit(f"no TF python at {tf_python!r}: pass --tf-python or set ORCH_TF_PYTHON "
+                         "(scripts/tf_venv.sh makes the side venv)")
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0",
                CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
     command = [tf_python, str(GENERATOR), "--out", str(root), "--only", *missing, *size_flags(sizes)]
@@ -105,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", choices=MODEL_NAMES, metavar="NAME",
                         help=f"models to run (default: all of {', '.join(MODEL_NAMES)})")
     parser.add_argument("--out", help="where the models are made and kept (default: a temp dir, deleted)")
+    parser.add_argument("--regenerate", action="store_true",
+                        help="remake the models even if --out holds them at these sizes")
     parser.add_argument("--seconds", type=float, default=12.0, help="timed seconds per model and side")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating timing windows per side (the best window counts)")
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"sizes: {sizes}", flush=True)
     try:
-        generate(root, names, sizes, args.tf_python)
+        generate(root, names, sizes, args.tf_python, args.regenerate)
         models_dir = root / "models"
         if args.profile:
             profile_model(args.profile, steps=args.profile_steps, models_dir=models_dir)
