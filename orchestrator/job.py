@@ -161,9 +161,10 @@ def _partitioned_session(cfg: JobConfig, graph: Any, prefix: str, scope: context
     ray = scope.enter_context(ray_cluster.connected(cfg.cluster.address))
     partitioned = PartitionedSession(ray, cfg, graph, cfg.cluster.default_task)
     scope.callback(partitioned.close)
-    partitioned.restore(prefix)
+    counts = partitioned.restore(prefix)
     where = cfg.cluster.address or "embedded local Ray"
-    log(f"restored {prefix} on {len(partitioned.tasks)} task actor(s) ({where}): {', '.join(partitioned.tasks)}")
+    shares = ", ".join(f"{task} ({n} variable{'s' if n != 1 else ''})" for task, n in counts.items())
+    log(f"restored {prefix} on {len(counts)} task actor(s) ({where}), each its own variables: {shares}")
     return partitioned
 
 

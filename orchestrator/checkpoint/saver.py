@@ -16,7 +16,7 @@ newest checkpoints, plus one every ``keep_checkpoint_every_n_hours``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -181,8 +181,12 @@ class Saver:
         return delete
 
     # ------------------------------------------------------------------ restore
-    def restore(self, sess: Any, save_path: str | None) -> None:
-        """Load every variable of this saver from ``save_path``; nothing changes if any check fails."""
+    def restore(self, sess: Any, save_path: str | None,
+                only: Callable[[VariableTarget], bool] | None = None) -> None:
+        """Load every variable of this saver from ``save_path``; nothing changes if any check fails.
+
+        ``only`` (not in TF's API): restore just the variables it accepts, e.g. a task
+        actor's own variables in a partitioned run."""
         if save_path is None:
             raise InvalidArgumentError("Saver.restore: save_path is None (no checkpoint found?)")
         if not state_file.checkpoint_exists(save_path, **self.storage_options):
@@ -195,12 +199,13 @@ class Saver:
             if entry.variable is None:
                 raise UnimplementedError(f"checkpoint key {entry.key!r} is restored into {entry.consumer}, not a "
                                          f"variable assign; orchestrator cannot restore it directly")
-        requests = [(e.key, e.slice_spec) for e in self._spec.restores]
+        restores = [e for e in self._spec.restores if only is None or only(e.variable)]
+        requests = [(e.key, e.slice_spec) for e in restores]
         values = bundle_io.read_tensors(save_path, requests, max_workers=self.max_workers,
                                         item_reader=self.item_reader, **self.storage_options)
-        for entry, value in zip(self._spec.restores, values):
+        for entry, value in zip(restores, values):
             _check_value(entry, value, save_path)
-        for entry, value in zip(self._spec.restores, values):
+        for entry, value in zip(restores, values):
             set_variable_value(state, entry.variable, value)
 
 

@@ -7,9 +7,10 @@ by stage to the actors of their tasks; a block's inputs are the object refs of e
 blocks' outputs (or of the step's feeds), so values go from task to task through Ray's
 object store, and a task runs one block after another in submission order.
 
-Restore: every actor restores the checkpoint into its own session (the reads are the
-actors' own, in parallel); a variable is then read and updated only on its task, which the
-plan guarantees (resource handles and ref inputs never cross tasks). Save: the driver
+Restore: every actor restores the variables placed on its task into its own session (the
+reads are the actors' own, in parallel, each of its share); a variable is read and updated
+only on its task, which the plan guarantees (resource handles and ref inputs never cross
+tasks). Save: the driver
 collects each variable's value from the actor of its task into its own session state, then
 its Saver writes the checkpoint as usual.
 """
@@ -37,9 +38,18 @@ class _TaskWorker:
         self.saver = job_saver(imported, self.graph, cfg)
         self.session = Session(graph=self.graph)
 
-    def restore(self, prefix: str) -> str:
-        self.saver.restore(self.session, prefix)
-        return self.task
+    def restore(self, prefix: str, default_task: str) -> int:
+        """Restore the variables placed on this task (the others are never read here); returns how many."""
+        mine = []
+
+        def own(target: Any) -> bool:
+            is_mine = task_of(self.graph.get_operation_by_name(target.op_name).device, default_task) == self.task
+            if is_mine:
+                mine.append(target)
+            return is_mine
+
+        self.saver.restore(self.session, prefix, only=own)
+        return len(mine)
 
     def run(self, fetches: Sequence[str], ops: Sequence[str], input_names: Sequence[str], count: int,
             *values: Any) -> Any:
@@ -76,8 +86,11 @@ class PartitionedSession:
     def tasks(self) -> list[str]:
         return list(self.actors)
 
-    def restore(self, prefix: str) -> None:
-        self._get([actor.restore.remote(prefix) for actor in self.actors.values()])
+    def restore(self, prefix: str) -> dict[str, int]:
+        """Each task actor restores its own variables from ``prefix`` (in parallel); task -> count."""
+        tasks = list(self.actors)
+        counts = self._get([self.actors[t].restore.remote(prefix, self.default_task) for t in tasks])
+        return dict(zip(tasks, counts))
 
     def plan(self, fetches: Sequence[Any], feed_names: Sequence[str]) -> PartitionPlan:
         key = (tuple(fetches), tuple(feed_names))
