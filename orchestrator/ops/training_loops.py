@@ -134,3 +134,46 @@ def sparse_adagrad_in_place(var: object, accum: object, lr: object, grad: object
             or grad.shape != indices.shape + var.shape[1:]):
         return False
     return _adagrad_sparse_loop(var, accum, lr[()], grad, indices, _ONE[var.dtype], update_slots) < 0
+
+
+@lazy_njit
+def _momentum_dense_loop(var_io, accum_io, lr, grad_in, momentum, nesterov):
+    """_momentum's steps per element: accum*m + g, then var - a*lr (or, Nesterov,
+    var - (g*lr + (a*m)*lr))."""
+    var, accum, grad = var_io.reshape(-1), accum_io.reshape(-1), grad_in.reshape(-1)
+    for i in range(var.size):
+        g = grad[i]
+        a = accum[i] * momentum + g
+        if nesterov:
+            var[i] = var[i] - (g * lr + a * momentum * lr)
+        else:
+            var[i] = var[i] - a * lr
+        accum[i] = a
+
+
+def momentum_in_place(var: object, accum: object, lr: object, grad: object, momentum: object,
+                      nesterov: bool) -> bool:
+    """ApplyMomentum into the writable arrays ``var``/``accum``; False (nothing written) when
+    the operands are not for the loop (the caller takes the checked numpy path)."""
+    if (not _adagrad_operands(var, accum, lr, grad) or grad.shape != var.shape
+            or type(momentum) is not np.ndarray or momentum.dtype is not var.dtype or momentum.ndim):
+        return False
+    _momentum_dense_loop(var, accum, lr[()], grad, momentum[()], nesterov)
+    return True
+
+
+@lazy_njit
+def _gradient_descent_loop(var_io, alpha, delta_in):
+    """_gd's step per element: var - delta*alpha."""
+    var, delta = var_io.reshape(-1), delta_in.reshape(-1)
+    for i in range(var.size):
+        var[i] = var[i] - delta[i] * alpha
+
+
+def gradient_descent_in_place(var: object, alpha: object, delta: object) -> bool:
+    """ApplyGradientDescent into the writable array ``var``; False (nothing written) when the
+    operands are not for the loop."""
+    if not _adagrad_operands(var, var, alpha, delta) or delta.shape != var.shape:
+        return False
+    _gradient_descent_loop(var, alpha[()], delta)
+    return True

@@ -92,12 +92,23 @@ def _adagrad_scalar(v: Arrays, x: Any, a: Any) -> Arrays:
     return [v[0] - x.lr * x.grad / np.sqrt(accum), accum]
 
 
-def _adagrad_in_place(slots: Arrays, rest: tuple, update_slots: bool) -> bool:
-    return len(rest) == 2 and training_loops.adagrad_in_place(*slots, *rest, update_slots)
+# In-place hooks (Optimizer.dense_in_place / sparse_in_place): (slot arrays, the other
+# inputs, attrs) -> True when the compiled loop applied the update into the slot arrays,
+# False (nothing written) to take the checked numpy path.
+def _adagrad_in_place(slots: Arrays, rest: tuple, a: Any) -> bool:
+    return len(rest) == 2 and training_loops.adagrad_in_place(*slots, *rest, a.update_slots)
 
 
-def _sparse_adagrad_in_place(slots: Arrays, rest: tuple, update_slots: bool) -> bool:
-    return len(rest) == 3 and training_loops.sparse_adagrad_in_place(*slots, *rest, update_slots)
+def _sparse_adagrad_in_place(slots: Arrays, rest: tuple, a: Any) -> bool:
+    return len(rest) == 3 and training_loops.sparse_adagrad_in_place(*slots, *rest, a.update_slots)
+
+
+def _momentum_in_place(slots: Arrays, rest: tuple, a: Any) -> bool:
+    return len(rest) == 3 and training_loops.momentum_in_place(*slots, *rest, a.use_nesterov)
+
+
+def _gd_in_place(slots: Arrays, rest: tuple, a: Any) -> bool:
+    return len(rest) == 2 and training_loops.gradient_descent_in_place(*slots, *rest)
 
 
 def _adagrad_v2(v: Arrays, x: Any, a: Any) -> Arrays:
@@ -317,7 +328,7 @@ class Optimizer:
 
 _LR = ("lr",)
 OPTIMIZERS = [
-    Optimizer("GradientDescent", ("var",), ("alpha", "delta"), None, _gd),
+    Optimizer("GradientDescent", ("var",), ("alpha", "delta"), None, _gd, dense_in_place=_gd_in_place),
     Optimizer("ProximalGradientDescent", ("var",), ("alpha", "l1", "l2", "delta"),
               ("alpha", "l1", "l2", "grad", "indices"), _prox_gd, scalar=_prox_gd_scalar),
     Optimizer("Adadelta", ("var", "accum", "accum_update"), ("lr", "rho", "epsilon", "grad"),
@@ -340,7 +351,8 @@ OPTIMIZERS = [
               ("grad", "indices", "lr", "l1", "l2", "l2_shrinkage", "lr_power"), _ftrl,
               scalar=_ftrl_scalar),
     Optimizer("Momentum", ("var", "accum"), ("lr", "grad", "momentum"),
-              ("lr", "grad", "indices", "momentum"), _momentum, sparse=_momentum_sparse),
+              ("lr", "grad", "indices", "momentum"), _momentum, sparse=_momentum_sparse,
+              dense_in_place=_momentum_in_place),
     Optimizer("KerasMomentum", ("var", "accum"), ("lr", "grad", "momentum"),
               ("lr", "grad", "indices", "momentum"), _keras_momentum, has_ref=False),
     Optimizer("Adam", ("var", "m", "v"),
@@ -500,11 +512,11 @@ def _make_kernels(opt: Optimizer, op_ref: str, op_res: str, sparse: bool) -> Non
     def ref_kernel(*args: Any, use_locking: bool = False, use_nesterov: bool = False,
                    update_slots: bool = True, multiply_linear_by_lr: bool = False) -> Ref:
         refs, rest = list(args[:n]), args[n:]
+        a = _attrs(use_nesterov, update_slots, multiply_linear_by_lr)
         if in_place is not None:
             # Uninitialized slots (None) are left to the checked path's error.
-            if in_place([ref.value for ref in refs], rest, update_slots):
+            if in_place([ref.value for ref in refs], rest, a):
                 return refs[0]
-        a = _attrs(use_nesterov, update_slots, multiply_linear_by_lr)
         if sparse:
             targets = [r.get() if r.get().flags.writeable else r.get().copy() for r in refs]
             _apply_sparse(op_ref, opt, refs, targets, rest, a)
@@ -520,13 +532,12 @@ def _make_kernels(opt: Optimizer, op_ref: str, op_res: str, sparse: bool) -> Non
                         use_nesterov: bool = False, update_slots: bool = True,
                         multiply_linear_by_lr: bool = False) -> None:
         refs = [resource_ref(ctx, h) for h in args[:n]]
-        if in_place is not None:
-            new = [ref.get().copy() for ref in refs]
-            if in_place(new, args[n:], update_slots):
-                for ref, value in zip(refs, new):
-                    ref.set(value)
-                return
         a = _attrs(use_nesterov, update_slots, multiply_linear_by_lr)
+        if in_place is not None:
+            # Copy-on-write (Ref.mutable): the variable's own array unless something else
+            # holds it (a value read earlier in the step keeps its contents).
+            if in_place([ref.mutable() for ref in refs], args[n:], a):
+                return
         if sparse:
             new = [r.get().copy() for r in refs]
             _apply_sparse(op_res, opt, refs, new, args[n:], a)

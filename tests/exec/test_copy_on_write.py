@@ -90,3 +90,22 @@ def test_views_and_foreign_arrays_are_copied_before_writing() -> None:
     del frozen
     ref.mutable()[0] = 1
     assert ref.value.flags.writeable and ref.value[0] == 1
+
+
+def test_resource_optimizer_updates_are_copy_on_write_too() -> None:
+    g, init, read, *_ = table()
+    handle = g.get_operation_by_name("t").outputs[0]
+    alpha, delta = const(g, 0.5), const(g, np.ones((6, 3)))
+    step = g.create_op("ResourceApplyGradientDescent", [handle, alpha, delta], name="sgd")
+    read_before = g.create_op("ReadVariableOp", [handle], attrs={"dtype": F32}, name="read_before").outputs[0]
+    step_after = g.create_op("ResourceApplyGradientDescent", [handle, alpha, delta], name="sgd_after",
+                             control_inputs=[read_before.op])
+    sess = Session(g)
+    sess.run(init)
+    sess.run(step)
+    array = weakref.ref(stored(sess).value)
+    sess.run(step)                                  # the variable's own array: in place
+    assert array() is stored(sess).value
+    before, _ = sess.run([read_before, step_after])
+    np.testing.assert_array_equal(before, np.arange(18, dtype=np.float32).reshape(6, 3) - 1.0)
+    np.testing.assert_array_equal(sess.run(read), before - 0.5)
