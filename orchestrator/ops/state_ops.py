@@ -22,6 +22,7 @@ from orchestrator.dtypes import DType
 from orchestrator.errors import FailedPreconditionError, InvalidArgumentError
 from orchestrator.exec.state import KernelContext, Ref, ResourceHandle
 from orchestrator.ops.array_util import indices_in_range
+from orchestrator.ops.jit import lazy_njit
 from orchestrator.ops.registry import kernel
 
 _BOOL_TRUE = np.array(True)
@@ -165,8 +166,38 @@ def _apply_scatter(mode: str, target: np.ndarray, index: Any, updates: np.ndarra
         target[index] = updates
     elif mode == "div" and target.dtype.kind in "iu":
         _int_div_at(target, index, updates)
-    else:
+    elif not (mode in ("add", "sub") and _rows_in_place(target, index, updates, mode == "sub")):
         _UFUNC_AT[mode](target, index, updates.astype(target.dtype, copy=False))
+
+
+_ROW_LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _rows_in_place(target: np.ndarray, index: Any, updates: np.ndarray, subtract: bool) -> bool:
+    """ScatterAdd/Sub over axis 0 as one compiled loop (np.add.at is ~100x slower per element:
+    an embedding table's sparse update by thousands of ids). The same additions in the same
+    order (index after index, C order), so the same bits; False when not applicable."""
+    if (type(index) is not np.ndarray or index.dtype.kind != "i" or target.dtype not in _ROW_LOOP_DTYPES
+            or updates.dtype is not target.dtype or not target.ndim or not target.flags.c_contiguous
+            or not updates.flags.c_contiguous or updates.shape != index.shape + target.shape[1:]
+            or not target.size or np.may_share_memory(target, updates)):
+        return False
+    _scatter_rows_loop(target, index.reshape(-1), updates, subtract)
+    return True
+
+
+@lazy_njit
+def _scatter_rows_loop(target_io, indices, updates_in, subtract):
+    rows = target_io.shape[0]
+    inner = target_io.size // rows
+    target, updates = target_io.reshape(-1), updates_in.reshape(-1)
+    for k in range(indices.size):
+        base = indices[k] * inner
+        for j in range(inner):
+            if subtract:
+                target[base + j] = target[base + j] - updates[k * inner + j]
+            else:
+                target[base + j] = target[base + j] + updates[k * inner + j]
 
 
 def _int_div_at(target: np.ndarray, index: Any, updates: np.ndarray) -> None:
