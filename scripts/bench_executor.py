@@ -70,7 +70,8 @@ class ModelLoop:
                 return steps / elapsed
 '''
 
-# TF side: a server reading one command per line ("load NAME CLEAR" / "time SECONDS" / "restore").
+# TF side: a server reading one command per line ("load NAME CLEAR" / "time SECONDS" / "restore" /
+# "ready": answered once TF is imported, so a caller can keep TF's import out of its timings).
 _TF_SERVER = r'''
 import json, os, sys
 import tensorflow as tf1
@@ -89,6 +90,8 @@ for line in sys.stdin:
             reply = "ok"
         elif command == "restore":
             reply = loop.restore_seconds
+        elif command == "ready":
+            reply = "ok"
         else:
             reply = loop.steps_per_second(float(args[0]))
     except Exception as exc:

@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_table(names: list[str], models_dir: Path, args: argparse.Namespace) -> None:
     tf_side = TFSide(args.tf_python)
+    tf_side.ask("ready")            # TF's import (seconds of CPU) must not overlap our first model
     print(f"{'model':<22}{'ckpt MB':>9}{'ours steps/s':>14}{'TF steps/s':>12}{'ratio':>8}{'ops/step':>10}"
           f"{'restore ours':>14}{'restore TF':>12}{'loss rel diff':>15}", flush=True)
     ratios: dict[str, float] = {}
