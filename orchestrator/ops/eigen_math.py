@@ -22,8 +22,8 @@ that for float32/float64 arrays; no fused multiply-add), in Eigen's order:
   rational function, plus e * ln2; log1p is Kahan's x * log(1 + x) / ((1 + x) - 1) on it.
   The tails call the C library's logf/log1pf.
 
-float32 tanh/exp/sigmoid run in eigen_math_f32.py: the same steps, driven with fewer numpy
-calls (RNN cells apply them to tiny tensors, where call count is the cost).
+float32 tanh/exp/sigmoid run in eigen_math_f32.py: the same steps as compiled element loops
+(RNN cells apply them to tiny tensors, where the number of numpy calls was the cost).
 
 TF's CPU threads also flush denormal results to zero, so exp/sigmoid results below the
 smallest normal number are 0. The constants are facts of TF's arithmetic (needed to
