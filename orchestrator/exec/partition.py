@@ -22,7 +22,7 @@ operation's device, the blocks that task actors execute. distributed/partitioned
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from orchestrator.dtypes import DType
@@ -71,12 +71,11 @@ def task_of(device: str, default_task: str) -> str:
 
 
 def plan_partitions(fetches: Sequence[Any], targets: Sequence[Any], feeds: Iterable[Any],
-                    default_task: str, task: Callable[[Any], str] | None = None) -> PartitionPlan:
+                    default_task: str) -> PartitionPlan:
     """Blocks for fetching ``fetches`` (Tensors) and running ``targets`` (Operations), feeding ``feeds``."""
     fed = set(feeds)
-    place = task or (lambda op: task_of(op.device, default_task))
     ops = compiler.prune(fetches, targets, fed)
-    tasks = {op: place(op) for op in ops}
+    tasks = {op: task_of(op.device, default_task) for op in ops}
     v1 = next((op for op in ops if op.type in compiler.V1_CONTROL_FLOW), None)
     if v1 is not None:
         if len(set(tasks.values())) > 1:
