@@ -140,7 +140,7 @@ def _combine(ufunc: np.ufunc, left: np.ndarray, right: np.ndarray, dtype: np.dty
 
 
 @lazy_njit
-def _leaf_loop(rows: np.ndarray, packet: int, product: bool, out: np.ndarray) -> None:
+def leaf_rows_loop(rows: np.ndarray, packet: int, product: bool, out: np.ndarray) -> None:
     """Eigen's inner-most reducer on each row of ``rows`` (at most 1024 packets long), as the
     module docstring describes it, one rounded step at a time in the rows' type."""
     m, n = rows.shape
@@ -194,5 +194,5 @@ def _leaf_loop(rows: np.ndarray, packet: int, product: bool, out: np.ndarray) ->
 
 def _leaf(ufunc: np.ufunc, rows: np.ndarray, packet: int) -> np.ndarray:
     out = np.empty(rows.shape[0], rows.dtype)
-    _leaf_loop(np.ascontiguousarray(rows), packet, ufunc is np.multiply, out)
+    leaf_rows_loop(np.ascontiguousarray(rows), packet, ufunc is np.multiply, out)
     return out
