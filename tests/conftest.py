@@ -60,3 +60,13 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def python_exe() -> str:
     return sys.executable
+
+
+@pytest.fixture(scope="session")
+def ray():
+    """One real local Ray cluster (2 CPUs) for every test that needs actors (starting one
+    takes ~10 s); shut down at the end of the session."""
+    from orchestrator.distributed import cluster
+
+    with cluster.connected(num_cpus=2) as ray_module:
+        yield ray_module

@@ -11,17 +11,10 @@ import pytest
 
 from orchestrator.checkpoint.reader import load_checkpoint
 from orchestrator.config import parse_config
-from orchestrator.distributed import cluster
 from orchestrator.job import run_job
 
 MODEL = Path(__file__).resolve().parent / "fixtures" / "models" / "ps_worker"
 MANIFEST = json.loads((MODEL / "manifest.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def ray():
-    with cluster.connected(num_cpus=2) as ray:
-        yield ray
 
 
 def job(tmp_path: Path, steps: int, partitioned: bool) -> dict:

@@ -13,18 +13,11 @@ from test_reader import check_values, copy_case, expected, s3_options  # noqa: F
 
 from orchestrator.checkpoint import bundle_io, plan, read
 from orchestrator.config import parse_config
-from orchestrator.distributed import cluster
 from orchestrator.distributed.restore import ActorReader, batches, read_pieces
 from orchestrator.errors import DataLossError, FailedPreconditionError, InvalidArgumentError
 from orchestrator.job import run_job
 
 V2_CASES = ["all_dtypes", "bigger", "partitioned", "sharded"]
-
-
-@pytest.fixture(scope="module")
-def ray():
-    with cluster.connected(num_cpus=2) as ray:
-        yield ray
 
 
 def read_all(prefix: str, item_reader, **storage_options) -> dict:
