@@ -152,12 +152,7 @@ class Saver:
                                  f"a variable; saving it needs a Session that can run it")
 
     def _variable_value(self, state: Any, target: VariableTarget) -> np.ndarray:
-        ref = (state.ref_variables.get(target.op_name) if target.kind == "ref"
-               else state.resources.get(target.resource_key))
-        if ref is None or getattr(ref, "value", None) is None:
-            raise FailedPreconditionError(f"cannot save variable {target.op_name!r}: it is uninitialized in this "
-                                          f"session (run its initializer or restore it first)")
-        return ref.value
+        return variable_value(state, target, "in this session")
 
     def _meta_graph_bytes(self, strip_default_attrs: bool) -> bytes:
         from orchestrator.graph.export import export_meta_graph
@@ -223,6 +218,17 @@ def _check_value(entry: RestoreEntry, value: np.ndarray, save_path: str) -> None
                                    f"shape {list(value.shape)}")
 
 
+def variable_value(state: Any, target: VariableTarget, where: str) -> np.ndarray:
+    """``target``'s current value in a session state; FailedPreconditionError naming it and
+    ``where`` ("in this session", "on task ...") when it is uninitialized."""
+    ref = (state.ref_variables.get(target.op_name) if target.kind == "ref"
+           else state.resources.get(target.resource_key))
+    if ref is None or getattr(ref, "value", None) is None:
+        raise FailedPreconditionError(f"cannot save variable {target.op_name!r}: it is uninitialized {where} "
+                                      f"(run its initializer or restore it first)")
+    return ref.value
+
+
 def set_variable_value(state: Any, target: VariableTarget, value: np.ndarray) -> None:
     """Store ``value`` as ``target``'s value in a session state (creating the variable's slot)."""
     if target.kind == "ref":
@@ -234,4 +240,4 @@ def set_variable_value(state: Any, target: VariableTarget, value: np.ndarray) ->
     state.resource_variable(handle, create=True).set(value)
 
 
-__all__ = ["Saver", "session_state", "set_variable_value"]
+__all__ = ["Saver", "session_state", "set_variable_value", "variable_value"]

@@ -49,3 +49,17 @@ def connected(address: str | None = None, num_cpus: int | None = None) -> Iterat
         yield ray
     finally:
         ray.shutdown()
+
+
+def get(ray: Any, refs: Any, actor_role: str) -> Any:
+    """``ray.get(refs)``, with an actor's own error (DataLossError naming a tensor, an
+    InvalidArgumentError naming a node ...) re-raised as itself rather than wrapped in Ray's
+    task error, and a dead actor reported as a FailedPreconditionError naming its role."""
+    try:
+        return ray.get(refs)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        raise (cause if isinstance(cause, Exception) else exc) from None
+    except ray.exceptions.RayActorError as exc:
+        raise FailedPreconditionError(f"a {actor_role} actor died before answering (its node lost, or the "
+                                      f"process killed): {str(exc).splitlines()[0]}") from None

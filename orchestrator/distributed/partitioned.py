@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.errors import FailedPreconditionError, InvalidArgumentError
+from orchestrator.distributed import cluster
 from orchestrator.exec.partition import PartitionPlan, plan_partitions, task_of
 from orchestrator.graph.model import Operation, Tensor
 
@@ -57,15 +57,9 @@ class _TaskWorker:
         return results if count > 1 else (results[0] if count else None)
 
     def variable_values(self, targets: Sequence[Any]) -> list[np.ndarray]:
-        state = self.session.state
-        out = []
-        for target in targets:
-            ref = (state.ref_variables.get(target.op_name) if target.kind == "ref"
-                   else state.resources.get(target.resource_key))
-            if ref is None or ref.value is None:
-                raise FailedPreconditionError(f"variable {target.op_name!r} is uninitialized on task {self.task}")
-            out.append(ref.value)
-        return out
+        from orchestrator.checkpoint.saver import variable_value
+
+        return [variable_value(self.session.state, target, f"on task {self.task}") for target in targets]
 
 
 class PartitionedSession:
@@ -100,10 +94,8 @@ class PartitionedSession:
             tensors = [e for e in elements if isinstance(e, Tensor)]
             targets = [e for e in elements if isinstance(e, Operation)]
             feeds = [self.graph.as_graph_element(n) for n in feed_names]
+            # Every task of the plan has an actor: the actors were made for every task of the graph.
             plan = self._plans[key] = plan_partitions(tensors, targets, feeds, self.default_task)
-            missing = set(plan.tasks) - set(self.actors)
-            if missing:      # pragma: no cover - tasks come from the same graph
-                raise InvalidArgumentError(f"device partitions: no actor for task(s) {sorted(missing)}")
         return plan
 
     def run(self, fetches: Sequence[Any], feed_dict: dict[str, Any] | None = None) -> list[Any]:
@@ -149,13 +141,7 @@ class PartitionedSession:
         return key if isinstance(key, str) else key.name
 
     def _get(self, refs: Any) -> Any:
-        try:
-            return self._ray.get(refs)
-        except self._ray.exceptions.RayTaskError as exc:
-            cause = getattr(exc, "cause", None)
-            raise (cause if isinstance(cause, Exception) else exc) from None
-        except self._ray.exceptions.RayActorError as exc:
-            raise FailedPreconditionError(f"a task actor died during the step: {str(exc).splitlines()[0]}") from None
+        return cluster.get(self._ray, refs, "task")
 
 
 __all__ = ["PartitionedSession"]

@@ -29,7 +29,8 @@ import numpy as np
 from orchestrator.checkpoint import plan, read, table
 from orchestrator.checkpoint.plan import ReadRange, StoredItem
 from orchestrator.dtypes import DType
-from orchestrator.errors import DataLossError, FailedPreconditionError, InvalidArgumentError
+from orchestrator.distributed import cluster
+from orchestrator.errors import DataLossError, InvalidArgumentError
 
 # Ranges handed to an actor per call: large enough to amortise a Ray call, small enough
 # that results stream back while other batches are still being read.
@@ -149,14 +150,7 @@ class ActorReader:
     def result(self, ref: Any) -> list[Piece]:
         """An actor call's pieces; an error it raised is re-raised as itself (DataLossError
         naming the tensor and file, NotFoundError ...), not wrapped in Ray's task error."""
-        try:
-            return self._ray.get(ref)
-        except self._ray.exceptions.RayTaskError as exc:
-            cause = getattr(exc, "cause", None)
-            raise (cause if isinstance(cause, Exception) else exc) from None
-        except self._ray.exceptions.RayActorError as exc:
-            raise FailedPreconditionError(f"a checkpoint reader actor died before answering (its node lost, or "
-                                          f"the process killed): {str(exc).splitlines()[0]}") from None
+        return cluster.get(self._ray, ref, "checkpoint reader")
 
     def close(self) -> None:
         for actor in self.actors:

@@ -57,7 +57,6 @@ class PartitionPlan:
     tasks: tuple[str, ...]               # every task that has a block, sorted
     producer: dict[str, int]             # tensor name -> index of the block producing it
     fetches: tuple[str, ...]             # the run's fetched tensor names, in order
-    feeds: tuple[str, ...]               # the run's fed tensor names
 
 
 def task_of(device: str, default_task: str) -> str:
@@ -180,7 +179,7 @@ def _blocks(order: Sequence[Any], stage: dict, tasks: dict, fetches: Sequence[An
         blocks.append(Block(b, level, task, ops, tuple(inputs[b]), tuple(outputs), tuple(sinks)))
     producer = {t.name: block_of[t.op] for t in wanted_outside}
     return PartitionPlan(tuple(blocks), tuple(sorted({k[1] for k in keys})), producer,
-                         tuple(t.name for t in fetches), tuple(sorted(t.name for t in fed)))
+                         tuple(t.name for t in fetches))
 
 
 __all__ = ["Block", "PartitionPlan", "plan_partitions", "task_of"]
