@@ -75,13 +75,13 @@ def max_pool(x, kh, kw, stride_h, stride_w, pad_top, pad_left, lowest, out):
 
 
 @lazy_njit
-def max_pool_grad(x, grad, kh, kw, stride_h, stride_w, pad_top, pad_left, assign, out):
-    """``out`` (x's shape) must hold +0.0 everywhere on entry."""
+def _max_pool_picks(x, oh, ow, kh, kw, stride_h, stride_w, pad_top, pad_left):
+    """Per output element, the window offset (i * kw + j) of the element TF's scan picks:
+    each window row-major, the first real element, replaced only by a strictly greater one."""
     n, h, w, c = x.shape
-    _, oh, ow, _ = grad.shape
     picks = np.full((n, oh, ow, c), -1, np.int64)
     best = np.empty((n, oh, ow, c), x.dtype)
-    for b in range(n):                           # TF's scan: each window row-major
+    for b in range(n):
         for p in range(oh):
             for i in range(kh):
                 r = p * stride_h + i - pad_top
@@ -96,7 +96,17 @@ def max_pool_grad(x, grad, kh, kw, stride_h, stride_w, pad_top, pad_left, assign
                             if picks[b, p, q, d] < 0 or x[b, r, s, d] > best[b, p, q, d]:
                                 picks[b, p, q, d] = i * kw + j
                                 best[b, p, q, d] = x[b, r, s, d]
-    for k in range(kh * kw):                     # offsets outermost: the numpy form's order
+    return picks
+
+
+@lazy_njit
+def _scatter_windows(values, picks, masked, kh, kw, stride_h, stride_w, pad_top, pad_left, assign, out):
+    """Each output position's value onto its window's input elements (only the picked one
+    when ``masked``), written (``assign``) or added, window offsets outermost: the numpy
+    forms' order. ``out`` must hold +0.0 everywhere on entry."""
+    n, h, w, c = out.shape
+    _, oh, ow, _ = values.shape
+    for k in range(kh * kw):
         i, j = k // kw, k % kw
         for b in range(n):
             for p in range(oh):
@@ -108,11 +118,21 @@ def max_pool_grad(x, grad, kh, kw, stride_h, stride_w, pad_top, pad_left, assign
                     if s < 0 or s >= w:
                         continue
                     for d in range(c):
-                        if picks[b, p, q, d] == k:
-                            if assign:
-                                out[b, r, s, d] = grad[b, p, q, d]
-                            else:
-                                out[b, r, s, d] = out[b, r, s, d] + grad[b, p, q, d]
+                        if masked and picks[b, p, q, d] != k:
+                            continue
+                        if assign:
+                            out[b, r, s, d] = values[b, p, q, d]
+                        else:
+                            out[b, r, s, d] = out[b, r, s, d] + values[b, p, q, d]
+
+
+_NO_PICKS = np.empty((0, 0, 0, 0), np.int64)
+
+
+def max_pool_grad(x, grad, kh, kw, stride_h, stride_w, pad_top, pad_left, assign, out) -> None:
+    """``out`` (x's shape) must hold +0.0 everywhere on entry."""
+    picks = _max_pool_picks(x, grad.shape[1], grad.shape[2], kh, kw, stride_h, stride_w, pad_top, pad_left)
+    _scatter_windows(grad, picks, True, kh, kw, stride_h, stride_w, pad_top, pad_left, assign, out)
 
 
 @lazy_njit
@@ -140,26 +160,7 @@ def avg_pool(x, kh, kw, stride_h, stride_w, pad_top, pad_left, counts, out):
                     out[b, p, q, d] = out[b, p, q, d] / counts[0, p, q, 0]
 
 
-@lazy_njit
-def avg_pool_grad(grad, kh, kw, stride_h, stride_w, pad_top, pad_left, counts, assign, out):
+def avg_pool_grad(grad, kh, kw, stride_h, stride_w, pad_top, pad_left, counts, assign, out) -> None:
     """``out`` (the input's shape) must hold +0.0 everywhere on entry; ``counts`` as for
-    avg_pool, in grad's type."""
-    n, h, w, c = out.shape
-    _, oh, ow, _ = grad.shape
-    for k in range(kh * kw):                     # offsets outermost: the numpy form's order
-        i, j = k // kw, k % kw
-        for b in range(n):
-            for p in range(oh):
-                r = p * stride_h + i - pad_top
-                if r < 0 or r >= h:
-                    continue
-                for q in range(ow):
-                    s = q * stride_w + j - pad_left
-                    if s < 0 or s >= w:
-                        continue
-                    for d in range(c):
-                        share = grad[b, p, q, d] / counts[0, p, q, 0]
-                        if assign:
-                            out[b, r, s, d] = share
-                        else:
-                            out[b, r, s, d] = out[b, r, s, d] + share
+    avg_pool, in grad's type. Each window's share, grad / count, goes to all its elements."""
+    _scatter_windows(grad / counts, _NO_PICKS, False, kh, kw, stride_h, stride_w, pad_top, pad_left, assign, out)
