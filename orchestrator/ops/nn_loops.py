@@ -159,28 +159,31 @@ def _as_rows(logits: np.ndarray) -> np.ndarray | None:
     return logits.reshape(-1, logits.shape[-1])
 
 
-def softmax(logits: np.ndarray) -> np.ndarray | None:
-    """Softmax over the last axis (exp(x - max) / row sum), or None."""
+def _shifted_rows(logits: np.ndarray) -> np.ndarray | None:
+    """x - row max over the last axis, as [rows, classes], or None (the numpy form runs)."""
     rows = _as_rows(logits)
     if rows is None:
         return None
     shifted = np.empty_like(rows)
-    if not _shift(rows, shifted):
+    return shifted if _shift(rows, shifted) else None
+
+
+def softmax(logits: np.ndarray) -> np.ndarray | None:
+    """Softmax over the last axis (exp(x - max) / row sum), or None."""
+    shifted = _shifted_rows(logits)
+    if shifted is None:
         return None
     probs = np.exp(shifted)
-    _row_sums(probs, np.empty((rows.shape[0], 1), rows.dtype), True)
+    _row_sums(probs, np.empty((shifted.shape[0], 1), shifted.dtype), True)
     return probs.reshape(logits.shape)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray | None:
     """LogSoftmax over the last axis (x - max - log(row sum of exp)), or None."""
-    rows = _as_rows(logits)
-    if rows is None:
+    shifted = _shifted_rows(logits)
+    if shifted is None:
         return None
-    shifted = np.empty_like(rows)
-    if not _shift(rows, shifted):
-        return None
-    total = np.empty((rows.shape[0], 1), rows.dtype)
+    total = np.empty((shifted.shape[0], 1), shifted.dtype)
     _row_sums(np.exp(shifted), total, False)
     _subtract_row_values(shifted, np.log(total))
     return shifted.reshape(logits.shape)
