@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from orchestrator.checkpoint.reader import load_checkpoint
 from orchestrator.config import parse_config

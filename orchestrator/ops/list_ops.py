@@ -21,7 +21,7 @@ import numpy as np
 from orchestrator.dtypes import DType
 from orchestrator.errors import InvalidArgumentError
 from orchestrator.ops.collection_ops import (
-    PartialShape, as_partial_shape, attr_numpy_dtype, dtype_name, int_vector, is_compatible,
+    PartialShape, attr_numpy_dtype, dtype_name, int_vector, is_compatible,
     is_fully_defined, merge_shapes, scalar_int, shape_from_tensor, shape_str,
 )
 from orchestrator.ops.registry import kernel
