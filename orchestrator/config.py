@@ -131,6 +131,9 @@ def parse_config(raw: Any, source: str = "<dict>", base_dir: str | None = None) 
         if value < 0:
             raise InvalidArgumentError(f"{source}: {key} must be >= 0, found {value}")
     _check_default_task(cluster.default_task, source)
+    if cluster.partition_by_device and cluster.restore_actors:
+        raise InvalidArgumentError(f"{source}: cluster.restore_actors does not apply with cluster.partition_by_device "
+                                   f"(each task actor reads its own variables); remove one of them")
     if cluster.restore_threads < 1:
         raise InvalidArgumentError(f"{source}: cluster.restore_threads must be >= 1, found {cluster.restore_threads}")
     if ckpt.save_every_steps < 0:

@@ -45,6 +45,8 @@ def test_urls_are_left_alone():
     ({"model": {"meta_graph": "m"}, "cluster": {"restore_threads": 0}}, "cluster.restore_threads must be >= 1"),
     ({"model": {"meta_graph": "m"}, "cluster": {"adress": "auto"}}, "cluster.adress.*Did you mean 'address'"),
     ({"model": {"meta_graph": "m"}, "cluster": {"default_task": "/cpu:0"}}, "cluster.default_task must name a task"),
+    ({"model": {"meta_graph": "m"}, "cluster": {"partition_by_device": True, "restore_actors": 2}},
+     "restore_actors does not apply with cluster.partition_by_device"),
     ([1, 2], "expected a mapping"),
 ])
 def test_bad_configs_name_the_key(raw, message):
