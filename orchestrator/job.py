@@ -2,8 +2,10 @@
 
 This is TF1's documented resume path (``import_meta_graph`` → ``saver.restore`` →
 ``get_collection('train_op')[0]`` → loop ``sess.run(train_op)`` with periodic
-``saver.save``) driven by a YAML config, in one process. Distribution over Ray
-actors builds on the same steps.
+``saver.save``) driven by a YAML config. The steps run in this process, or as device
+partitions on one Ray actor per task (``cluster.partition_by_device``); the checkpoint's
+reads can go to Ray actors too (``cluster.restore_actors``). Both use the embedded local
+Ray unless ``cluster.address`` names a cluster.
 """
 from __future__ import annotations
 
